@@ -1,0 +1,62 @@
+/*
+ * memdiag: why does a SIP proxy run out of memory? main() only reads the
+ * command line and hands over to the command; the order of start-up is
+ * each command's own.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+#include "analyze.h"
+#include "exitcodes.h"
+#include "log.h"
+
+struct command {
+	const char *name;
+	int (*main)(int, char **);
+	const char *synopsis;
+};
+
+static const struct command commands[] = {
+	{ "analyze", analyze_main, "analyze [--json] FILE|-" },
+	{ "diff", diff_main, "diff [--json] BEFORE AFTER" },
+	{ NULL, NULL, NULL },
+};
+
+static void
+usage(FILE *f)
+{
+	const struct command *c;
+
+	fprintf(f, "usage:\n");
+	for (c = commands; c->name != NULL; c++)
+		fprintf(f, "  memdiag %s\n", c->synopsis);
+	fprintf(f, "  memdiag --version\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct command *c;
+
+	log_init("memdiag", 0);
+	if (argc < 2) {
+		usage(stderr);
+		return EX_MD_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("memdiag %s\n", PACKAGE_VERSION);
+		return EX_MD_OK;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return EX_MD_OK;
+	}
+	for (c = commands; c->name != NULL; c++)
+		if (strcmp(argv[1], c->name) == 0)
+			return c->main(argc - 1, argv + 1);
+	log_warnx("unknown command \"%s\"", argv[1]);
+	usage(stderr);
+	return EX_MD_USAGE;
+}

@@ -1,0 +1,72 @@
+# Start and stop throwaway Kamailio instances for tests.
+#
+#   kam_start NAME CFG [kamailio args...]   start in the foreground (-DD -E)
+#       with its own runtime dir, pid file, ctl socket and a free port on
+#       127.0.0.1; sets KAM_PID, KAM_PORT, KAM_CTL (unix:PATH), KAM_DIR,
+#       KAM_LOG (its stderr) and registers kam_stop for the test's exit.
+#   kam_stop                                SIGTERM by PID, wait, SIGKILL
+#   kam_rpc CMD [ARGS...]                   kamcmd against KAM_CTL
+#   kam_free_udp_port                       print a free 127.0.0.1 UDP port
+#
+# Source tests/lib/common.sh first. Never touches /run/kamailio.
+
+kam_free_udp_port() {
+	local port i
+	for i in $(seq 1 200); do
+		port=$(( (RANDOM * 32768 + RANDOM) % 30000 + 20000 ))
+		if ! ss -Hlun "sport = :$port" 2>/dev/null | grep -q . &&
+		   ! ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
+			echo "$port"
+			return 0
+		fi
+	done
+	return 1
+}
+
+kam_start() {
+	local name=$1 cfg=$2 i
+	shift 2
+	command -v kamailio >/dev/null || skip "kamailio is not installed"
+	KAM_DIR=$(mktemp -d "$T_TMP/kam-$name.XXXXXX")
+	KAM_PORT=$(kam_free_udp_port)
+	KAM_CTL="unix:$KAM_DIR/ctl.sock"
+	KAM_LOG=$KAM_DIR/kamailio.log
+	KAM_PIDFILE=$KAM_DIR/kamailio.pid
+	kamailio -DD -E -f "$cfg" -Y "$KAM_DIR" -P "$KAM_PIDFILE" \
+	    -A "CTLSOCK=\"$KAM_CTL\"" -A "LPORT=$KAM_PORT" "$@" \
+	    >"$KAM_LOG" 2>&1 &
+	KAM_PID=$!
+	t_on_exit kam_stop
+	for i in $(seq 1 100); do
+		if ! kill -0 "$KAM_PID" 2>/dev/null; then
+			echo "kamailio exited at start:"; tail -20 "$KAM_LOG"
+			return 1
+		fi
+		if [ -S "$KAM_DIR/ctl.sock" ] &&
+		    kamcmd -s "$KAM_CTL" core.uptime >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "kamailio did not answer RPC within 10 s:"; tail -20 "$KAM_LOG"
+	return 1
+}
+
+kam_stop() {
+	local i
+	[ -n "${KAM_PID:-}" ] || return 0
+	if kill -0 "$KAM_PID" 2>/dev/null; then
+		kill -TERM "$KAM_PID" 2>/dev/null || true
+		for i in $(seq 1 100); do
+			kill -0 "$KAM_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$KAM_PID" 2>/dev/null || true
+	fi
+	wait "$KAM_PID" 2>/dev/null || true
+	KAM_PID=
+}
+
+kam_rpc() {
+	kamcmd -s "$KAM_CTL" "$@"
+}
