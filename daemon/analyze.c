@@ -17,7 +17,7 @@
 #include "log.h"
 #include "report.h"
 
-#define ANALYZE_CHUNK (1024 * 1024)
+#define ANALYZE_CHUNK (128 * 1024)
 
 struct dump_result *
 analyze_read(const char *path, int *status)

@@ -730,37 +730,47 @@ frag_flush(struct dwork *w)
 	w->frag_pending = false;
 }
 
-/* "   49. N  address=0x.. frag=0x.. size=8336 used=1" */
+/* "   49. N  address=0x.. frag=0x.. size=8336 used=1": the bulk of a big
+ * dump, so scanned by hand rather than with memmem. */
 static void
 frag_line(struct dump_parser *p, struct dwork *w, const char *b,
     const char *end)
 {
-	const char *s = b;
-	uint64_t idx, size;
+	const char *s = b, *q;
+	uint64_t size;
+	char kind;
 
 	frag_flush(w);
-	if (!num_u64(&s, end, &idx) || s >= end || *s != '.' ||
-	    end - s < 3) {
-		add_problem(p, DUMP_PROBLEM_MALFORMED, p->lineno,
-		    "malformed fragment line");
-		set_incomplete(w, "a fragment line could not be read");
-		return;
-	}
+	while (s < end && isdig(*s))
+		s++;
+	if (s == b || s >= end || *s != '.')
+		goto bad;
 	s = skipsp(s + 1, end);
-	if (s >= end || (*s != 'N' && *s != 'A') ||
-	    !field_u64(s, end, "size=", &size)) {
-		add_problem(p, DUMP_PROBLEM_MALFORMED, p->lineno,
-		    "malformed fragment line");
-		set_incomplete(w, "a fragment line could not be read");
-		return;
+	if (s >= end || (*s != 'N' && *s != 'A'))
+		goto bad;
+	kind = *s;
+	for (q = s;; q++) {
+		q = memchr(q, 's', (size_t)(end - q));
+		if (q == NULL || end - q < 6)
+			goto bad;
+		if (q[1] == 'i' && q[2] == 'z' && q[3] == 'e' && q[4] == '=')
+			break;
 	}
-	if (*s == 'A')
+	q += 5;
+	if (!num_u64(&q, end, &size))
+		goto bad;
+	if (kind == 'A')
 		return;		/* a free fragment (mem_status_mode) */
 	w->d.has_fragments = true;
 	w->frag_count++;
 	w->frag_bytes += size;
 	w->frag_pending = true;
 	w->frag_pending_size = size;
+	return;
+bad:
+	add_problem(p, DUMP_PROBLEM_MALFORMED, p->lineno,
+	    "malformed fragment line");
+	set_incomplete(w, "a fragment line could not be read");
 }
 
 static void
@@ -1094,6 +1104,7 @@ static const struct {
 	{ "out of mem", DUMP_POOL_UNKNOWN },
 	{ "mem. allocation failure", DUMP_POOL_UNKNOWN },
 	{ "no more memory", DUMP_POOL_UNKNOWN },
+	{ "cannot allocate memory", DUMP_POOL_UNKNOWN },
 	{ "not enough free", DUMP_POOL_UNKNOWN },
 	{ NULL, DUMP_POOL_UNKNOWN },
 };
