@@ -326,7 +326,10 @@ sitetab_add(struct sitetab *t, const char *raw, size_t len, uint64_t count,
 		return;
 	}
 	e = &t->ent[j];
-	e->raw = xstrndup(raw, len);
+	/* not strndup: a NUL inside the text would shorten the copy */
+	e->raw = xmalloc(len + 1);
+	memcpy(e->raw, raw, len);
+	e->raw[len] = '\0';
 	e->rawlen = len;
 	e->hash = h;
 	t->used++;

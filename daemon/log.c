@@ -63,6 +63,9 @@ log_vwritex(int prio, const char *fmt, va_list ap)
 		fprintf(stderr, "%s: %s\n", log_progname, buf);
 }
 
+static void log_writex(int, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static void
 log_writex(int prio, const char *fmt, ...)
 {
@@ -72,6 +75,9 @@ log_writex(int prio, const char *fmt, ...)
 	log_vwritex(prio, fmt, ap);
 	va_end(ap);
 }
+
+static void log_verr(int, int, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
 
 static void
 log_verr(int prio, int saved, const char *fmt, va_list ap)
