@@ -5,7 +5,7 @@
 command -v mandoc >/dev/null || skip "mandoc is not installed"
 page=$top_srcdir/man/memdiag.8
 check "mandoc -T lint is clean" sh -c "mandoc -T lint -W warning '$page' >'$T_TMP/lint' 2>&1; test ! -s '$T_TMP/lint' || { cat '$T_TMP/lint'; false; }"
-mandoc -T markdown "$page" >"$T_TMP/page.txt"
+mandoc -T ascii "$page" | sed 's/.\x08//g' >"$T_TMP/page.txt"
 "$MEMDIAG" --help >"$T_TMP/usage" 2>&1
 for word in $(grep -o -- '--[a-z-]*' "$T_TMP/usage" | sort -u) \
     $(awk '$1 == "memdiag" { print $2 }' "$T_TMP/usage" | grep -v '^-' | sort -u); do
