@@ -24,7 +24,7 @@ logline_isupper(char c)
 	return (c >= 'A' && c <= 'Z') || c == '_';
 }
 
-/* Parse decimal digits at *p (at most 19, so no overflow); -1 if none. */
+/* Parse decimal digits at *p (at most 18, so no overflow); -1 if none. */
 static long
 logline_num(const char **p, const char *end)
 {
@@ -32,7 +32,7 @@ logline_num(const char **p, const char *end)
 	long v = 0;
 	int n = 0;
 
-	while (s < end && logline_isdigit(*s) && n < 19) {
+	while (s < end && logline_isdigit(*s) && n < 18) {
 		v = v * 10 + (*s - '0');
 		s++;
 		n++;

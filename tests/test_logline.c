@@ -107,6 +107,11 @@ test_edges(void **state)
 		assert_true(ll.msg >= odd[i]);
 		assert_true(ll.msg + ll.msglen <= odd[i] + strlen(odd[i]));
 	}
+	/* ranks and PIDs too long to be numbers are no prefix (fuzz find) */
+	logline_parse("9999999999999999999(1) x", 24, &ll);
+	assert_int_equal(ll.pid, -1);
+	logline_parse("0(99999999999999999999) x", 25, &ll);
+	assert_int_equal(ll.pid, -1);
 	logline_parse("0(1)", 4, &ll);
 	assert_int_equal(ll.pid, 1);
 	assert_int_equal(ll.msglen, 0);
