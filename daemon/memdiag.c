@@ -9,6 +9,7 @@
 
 
 #include "analyze.h"
+#include "inspect.h"
 #include "exitcodes.h"
 #include "log.h"
 
@@ -21,6 +22,7 @@ struct command {
 static const struct command commands[] = {
 	{ "analyze", analyze_main, "analyze [--json] FILE|-" },
 	{ "diff", diff_main, "diff [--json] BEFORE AFTER" },
+	{ "inspect", inspect_main, "inspect --target TARGET [--json]" },
 	{ NULL, NULL, NULL },
 };
 
@@ -31,7 +33,8 @@ usage(FILE *f)
 
 	fprintf(f, "usage:\n");
 	for (c = commands; c->name != NULL; c++)
-		fprintf(f, "  memdiag %s\n", c->synopsis);
+		if (c->synopsis != NULL)	/* NULL: a developers' command */
+			fprintf(f, "  memdiag %s\n", c->synopsis);
 	fprintf(f, "  memdiag --version\n");
 }
 

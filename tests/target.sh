@@ -1,0 +1,46 @@
+#!/bin/bash
+# Target discovery and refusals against a real Kamailio on loopback:
+# memdiag finds the main process, its children, the listening address,
+# the ctl socket and the log file by itself, and refuses anything that is
+# not a verified proxy.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib/common.sh"
+. "$top_srcdir/tests/lib/kam.sh"
+command -v jq >/dev/null || skip "jq is not installed"
+
+kam_start target "$top_srcdir/tests/kamailio/proxy.cfg" -m 16 -M 4 -A CHILDREN=4
+expect_status 0 "inspect by pid file" "$MEMDIAG" inspect --json --target "$KAM_PIDFILE"
+cp "$T_TMP/out" "$T_TMP/inspect.json"
+J=$T_TMP/inspect.json
+check "main pid" jq -e --argjson p "$KAM_PID" '.main.pid == $p' "$J"
+kam_rpc core.psx | grep -c '^	PID:' >"$T_TMP/nproc"
+check "every child found (core.psx count)" jq -e --argjson n "$(cat "$T_TMP/nproc")" '(.children | length) == $n - 1' "$J"
+check "listening address" jq -e --arg a "udp:127.0.0.1:$KAM_PORT" '.listen == [$a]' "$J"
+check "ctl socket found" jq -e --arg c "$KAM_CTL" '.ctl[0] == $c' "$J"
+check "log file found" jq -e --arg l "$KAM_LOG" '.log.kind == "file" and .log.path == $l' "$J"
+check "pool sizes from the command line" jq -e '.shm_mb == 16 and .pkg_mb == 4' "$J"
+check "every process may get SIGUSR1" jq -e '[.main, .children[]] | all(.signal_ok)' "$J"
+expect_status 0 "inspect by PID" "$MEMDIAG" inspect --target "$KAM_PID"
+
+worker=$(jq -r '.children[0].pid' "$J")
+expect_status 77 "a worker given as the target" "$MEMDIAG" inspect --target "$worker"
+check "says to give the main process" grep -q "give the main process" "$T_TMP/err"
+
+sleep 300 & sp=$!
+t_on_exit "kill $sp 2>/dev/null"
+expect_status 77 "sleep is no proxy" "$MEMDIAG" inspect --target "$sp"
+check "names the executable" grep -q "/sleep, which is no known proxy" "$T_TMP/err"
+
+bash -c 'trap "" USR1; trap ": caught" USR2; sleep 300' & bp=$!
+t_on_exit "kill $bp 2>/dev/null"
+expect_status 77 "a process catching signals that is no proxy" "$MEMDIAG" inspect --target "$bp"
+
+expect_status 69 "no such process" "$MEMDIAG" inspect --target 2147483646
+expect_status 69 "pid file missing" "$MEMDIAG" inspect --target "$T_TMP/none.pid"
+echo "not-a-pid" >"$T_TMP/bad.pid"
+expect_status 65 "pid file with garbage" "$MEMDIAG" inspect --target "$T_TMP/bad.pid"
+check "names file and line" grep -q "bad.pid:1" "$T_TMP/err"
+if ! busctl --system status >/dev/null 2>&1; then
+	expect_status 69 "a unit name without systemd" "$MEMDIAG" inspect --target kamailio
+fi
+expect_status 64 "no --target" "$MEMDIAG" inspect
+finish
