@@ -56,7 +56,7 @@ fixture_parse(const char *rel, size_t chunk)
 	snprintf(path, sizeof(path), "%s/%s", FIXTURES, rel);
 	if ((buf = fixture_read(path, &len)) == NULL) {
 		fprintf(stderr, "cannot read fixture %s\n", path);
-		return NULL;
+		abort();
 	}
 	r = fixture_parse_buf(buf, len, chunk);
 	free(buf);
