@@ -92,9 +92,21 @@ void dump_parser_feed(struct dump_parser *, const char *buf, size_t len);
 /* One message whose PID is known from elsewhere (sd-journal, a datagram). */
 void dump_parser_message(struct dump_parser *, long pid, const char *msg,
     size_t len);
+/* Progress while a capture runs: dumps begun so far (a mark), and
+ * whether one begun after mark, of that PID and pool, is finished (and,
+ * with need_summary, finished with its per-site summary). */
+size_t dump_parser_mark(const struct dump_parser *);
+bool dump_parser_has(const struct dump_parser *, size_t mark, long pid,
+    enum dump_pool pool, bool need_summary);
+/* The log itself broke (rotated, truncated, deleted): every dump still
+ * being written is incomplete, for that reason. */
+void dump_parser_interrupt(struct dump_parser *, const char *why);
 /* Ends the input; the parser is freed and its findings returned. */
 struct dump_result *dump_parser_finish(struct dump_parser *);
 void dump_result_free(struct dump_result *);
+/* Keep one dump per (PID, pool): the last complete one, else the last.
+ * (Kamailio can print a child's pkg twice for one request; see dumper.) */
+void dump_result_keep_last(struct dump_result *);
 
 const char *dump_pool_name(enum dump_pool);	/* "shm", "pkg" or NULL */
 const char *dump_alloc_name(enum dump_alloc);	/* "qm", ... or NULL */

@@ -547,6 +547,43 @@ test_garbage(void **state)
 	free(buf);
 }
 
+/* Progress queries while a capture runs, a broken log, duplicates. */
+static void
+test_capture_progress(void **state)
+{
+	static const char a[] =
+	    " 1(9) INFO: <core> [main.c:890]: sig_usr(): Memory still-in-use summary (pkg):\n"
+	    " 1(9) INFO: qm_sums: qm_sums(): summarizing all alloc'ed. fragments:\n"
+	    " 1(9) INFO: qm_sums: qm_sums():  count=     1 size=         8 bytes from a: a.c: f(1)\n";
+	static const char end[] = " 1(9) INFO: qm_sums: qm_sums(): -----------------------------\n";
+	struct dump_parser *p = dump_parser_new();
+	struct dump_result *r;
+	size_t mark = dump_parser_mark(p);
+
+	(void)state;
+	dump_parser_feed(p, a, sizeof(a) - 1);
+	assert_false(dump_parser_has(p, mark, 9, DUMP_POOL_PKG, true));
+	dump_parser_feed(p, end, sizeof(end) - 1);
+	assert_true(dump_parser_has(p, mark, 9, DUMP_POOL_PKG, true));
+	assert_false(dump_parser_has(p, mark, 9, DUMP_POOL_SHM, false));
+	assert_false(dump_parser_has(p, dump_parser_mark(p), 9,
+	    DUMP_POOL_PKG, true));
+	/* the same child printing twice, then a third time cut by a
+	 * rotation of the log */
+	dump_parser_feed(p, a, sizeof(a) - 1);
+	dump_parser_feed(p, end, sizeof(end) - 1);
+	dump_parser_feed(p, a, sizeof(a) - 1);
+	dump_parser_interrupt(p, "proxy.log: rotated");
+	r = dump_parser_finish(p);
+	assert_int_equal(r->ndumps, 3);
+	assert_false(r->dumps[2].complete);
+	assert_string_equal(r->dumps[2].incomplete_why, "proxy.log: rotated");
+	dump_result_keep_last(r);
+	assert_int_equal(r->ndumps, 1);
+	assert_true(r->dumps[0].complete);
+	dump_result_free(r);
+}
+
 /* ---- real captures (tests/fixtures/kamailio) ---- */
 
 struct expect {
@@ -770,6 +807,7 @@ main(void)
 		cmocka_unit_test(test_journal_export),
 		cmocka_unit_test(test_malformed_header),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_capture_progress),
 		cmocka_unit_test(test_real_captures),
 		cmocka_unit_test(test_capture_formats),
 	};
