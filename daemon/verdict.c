@@ -341,3 +341,63 @@ verdict_judge(const struct verdict_input *in, struct verdict_result *r)
 		say(r, "; warm-up of %llu bytes in the first round",
 		    (unsigned long long)r->warmup_bytes);
 }
+
+/*
+ * Size: floor + per-call footprint x calls in flight (peak rate x the
+ * time a call's memory lives), times a margin, rounded up (16 MB steps
+ * for shm, 1 MB for pkg). The knob is the one this proxy and version
+ * read: -m/-M on the command line (Debian: SHM_MEMORY/PKG_MEMORY in
+ * /etc/default), or config.h for builds without them.
+ */
+void
+verdict_recommend(const struct verdict_sizing *z,
+    struct verdict_recommendation *rec)
+{
+	bool shm = z->pool == DUMP_POOL_SHM;
+	bool kam = z->flavour != NULL && strcmp(z->flavour, "kamailio") == 0;
+	bool osips = z->flavour != NULL && strcmp(z->flavour, "opensips") == 0;
+	bool old = !kam && !osips;	/* SER, OpenSER 1.x */
+	double inflight = z->peak_cps * z->lifetime_s, need, step;
+	uint64_t mb;
+
+	memset(rec, 0, sizeof(*rec));
+	need = ((double)z->floor + z->per_call * inflight) *
+	    (z->margin > 1 ? z->margin : 1.5);
+	step = shm ? 16.0 : 1.0;
+	mb = (uint64_t)(ceil(need / (1024.0 * 1024.0) / step) * step);
+	if (mb < (uint64_t)step)
+		mb = (uint64_t)step;
+	rec->value_mb = mb;
+	if (old && !shm)
+		snprintf(rec->knob, sizeof(rec->knob), "PKG_MEM_POOL_SIZE in "
+		    "config.h (bytes; rebuild): %llu",
+		    (unsigned long long)mb * 1024 * 1024);
+	else if (z->debian)
+		snprintf(rec->knob, sizeof(rec->knob), "%s %llu on the "
+		    "command line, or %s=%llu in /etc/default/%s",
+		    shm ? "-m" : "-M", (unsigned long long)mb,
+		    osips ? (shm ? "S_MEMORY" : "P_MEMORY") :
+		    (shm ? "SHM_MEMORY" : "PKG_MEMORY"), (unsigned long long)mb,
+		    z->flavour ? z->flavour : "kamailio");
+	else
+		snprintf(rec->knob, sizeof(rec->knob), "%s %llu on the "
+		    "command line (MB)%s", shm ? "-m" : "-M",
+		    (unsigned long long)mb, kam ? (shm ? "; builds without "
+		    "it: SHM_MEM_SIZE in src/core/config.h" : "; builds "
+		    "without it: PKG_MEM_SIZE in src/core/config.h") : "");
+	snprintf(rec->reasoning, sizeof(rec->reasoning),
+	    "floor %.1f MB + %.0f bytes per call in flight x %.0f calls in "
+	    "flight (%.0f calls/s x %.1f s), x%.1f margin = %.1f MB%s; now "
+	    "%.1f MB", (double)z->floor / 1048576.0, z->per_call, inflight,
+	    z->peak_cps, z->lifetime_s, z->margin > 1 ? z->margin : 1.5,
+	    need / 1048576.0, shm ? "" : " per process",
+	    z->heap_size != DUMP_UNKNOWN ? (double)z->heap_size / 1048576.0 :
+	    0.0);
+	if (!shm && z->nprocs > 0) {
+		size_t l = strlen(rec->reasoning);
+
+		snprintf(rec->reasoning + l, sizeof(rec->reasoning) - l,
+		    "; %u processes: %llu MB of the machine's memory in all",
+		    z->nprocs, (unsigned long long)mb * z->nprocs);
+	}
+}

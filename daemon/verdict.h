@@ -76,6 +76,31 @@ struct verdict_result {
 
 void verdict_judge(const struct verdict_input *, struct verdict_result *);
 
+/* What the pool should be, from what a call in flight costs. */
+struct verdict_sizing {
+	enum dump_pool pool;
+	const char *flavour;	/* "kamailio", "openser", "ser", "opensips" */
+	int major;		/* version, 0 if unknown */
+	bool debian;		/* /etc/default/<proxy> sets the sizes */
+	uint64_t floor;		/* settled used with no traffic */
+	double per_call;	/* bytes one call in flight holds (measured) */
+	double peak_cps;	/* the proxy's expected peak call rate */
+	double lifetime_s;	/* how long a call's memory stays (tm: ~5 s
+				 * after it ends, plus its duration) */
+	uint64_t heap_size;	/* what it is now */
+	unsigned nprocs;	/* pkg: processes, each with its own pool */
+	double margin;		/* e.g. 1.5 */
+};
+
+struct verdict_recommendation {
+	char knob[160];		/* "-m (MB) or SHM_MEMORY in /etc/default/kamailio" */
+	uint64_t value_mb;
+	char reasoning[512];
+};
+
+void verdict_recommend(const struct verdict_sizing *,
+    struct verdict_recommendation *);
+
 /* The first of several in INTERFACE.md's order: leak, pool-too-small,
  * fragmentation, inconclusive, healthy. */
 enum verdict verdict_overall(const enum verdict *, size_t n);

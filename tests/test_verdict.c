@@ -337,6 +337,48 @@ test_passive(void **state)
 	assert_int_equal(r.verdict, VERDICT_POOL_TOO_SMALL);
 }
 
+static void
+test_recommendation(void **state)
+{
+	struct verdict_sizing z = {
+		.pool = DUMP_POOL_SHM, .flavour = "kamailio", .major = 5,
+		.debian = true, .floor = 2438720, .per_call = 29350,
+		.peak_cps = 400, .lifetime_s = 5.5, .heap_size = 67108864,
+		.margin = 1.5,
+	};
+	struct verdict_recommendation rec;
+
+	(void)state;
+	/* 2.3 MB + 29350 B x 2200 in flight = 63.9 MB, x1.5 = 95.9 MB */
+	verdict_recommend(&z, &rec);
+	assert_int_equal(rec.value_mb, 96);
+	assert_non_null(strstr(rec.knob, "-m 96"));
+	assert_non_null(strstr(rec.knob, "SHM_MEMORY=96 in /etc/default/kamailio"));
+	assert_non_null(strstr(rec.reasoning, "2200 calls in flight"));
+	z.debian = false;
+	verdict_recommend(&z, &rec);
+	assert_non_null(strstr(rec.knob, "SHM_MEM_SIZE in src/core/config.h"));
+	/* pkg is per process, and the total is said */
+	z.pool = DUMP_POOL_PKG;
+	z.floor = 503000;
+	z.per_call = 530;
+	z.peak_cps = 100;
+	z.nprocs = 25;
+	verdict_recommend(&z, &rec);
+	assert_non_null(strstr(rec.knob, "-M"));
+	assert_non_null(strstr(rec.reasoning, "25 processes"));
+	/* OpenSER 1.x: the FAQ's config.h, in bytes */
+	z.flavour = "openser";
+	verdict_recommend(&z, &rec);
+	assert_non_null(strstr(rec.knob, "PKG_MEM_POOL_SIZE in config.h"));
+	/* OpenSIPS on Debian */
+	z.flavour = "opensips";
+	z.pool = DUMP_POOL_SHM;
+	z.debian = true;
+	verdict_recommend(&z, &rec);
+	assert_non_null(strstr(rec.knob, "S_MEMORY"));
+}
+
 int
 main(void)
 {
@@ -355,6 +397,7 @@ main(void)
 		cmocka_unit_test(test_suspects),
 		cmocka_unit_test(test_order_and_status),
 		cmocka_unit_test(test_passive),
+		cmocka_unit_test(test_recommendation),
 	};
 
 	return cmocka_run_group_tests_name("verdict", tests, NULL, NULL);
