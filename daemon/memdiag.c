@@ -12,6 +12,7 @@
 #include "inspect.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "rpc.h"
 
 struct command {
 	const char *name;
@@ -23,6 +24,7 @@ static const struct command commands[] = {
 	{ "analyze", analyze_main, "analyze [--json] FILE|-" },
 	{ "diff", diff_main, "diff [--json] BEFORE AFTER" },
 	{ "inspect", inspect_main, "inspect --target TARGET [--json]" },
+	{ "rpc", rpc_main, NULL },	/* developers: one binrpc call */
 	{ NULL, NULL, NULL },
 };
 

@@ -13,7 +13,8 @@
 kam_free_udp_port() {
 	local port i
 	for i in $(seq 1 200); do
-		port=$(( (RANDOM * 32768 + RANDOM) % 30000 + 20000 ))
+		# not $RANDOM: dash has none, and every port would be 20000
+		port=$(( $(od -An -N2 -tu2 /dev/urandom) % 30000 + 20000 ))
 		if ! ss -Hlun "sport = :$port" 2>/dev/null | grep -q . &&
 		   ! ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
 			echo "$port"
