@@ -10,6 +10,7 @@
 
 #include "analyze.h"
 #include "inspect.h"
+#include "call_cmd.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "rpc.h"
@@ -24,6 +25,7 @@ static const struct command commands[] = {
 	{ "analyze", analyze_main, "analyze [--json] FILE|-" },
 	{ "diff", diff_main, "diff [--json] BEFORE AFTER" },
 	{ "inspect", inspect_main, "inspect --target TARGET [--json]" },
+	{ "call", call_main, "call --proxy HOST:PORT [options] (see call --help)" },
 	{ "rpc", rpc_main, NULL },	/* developers: one binrpc call */
 	{ NULL, NULL, NULL },
 };
