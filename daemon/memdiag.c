@@ -12,6 +12,7 @@
 #include "inspect.h"
 #include "call_cmd.h"
 #include "exitcodes.h"
+#include "gate.h"
 #include "log.h"
 #include "rpc.h"
 
@@ -25,6 +26,8 @@ static const struct command commands[] = {
 	{ "analyze", analyze_main, "analyze [--json] FILE|-" },
 	{ "diff", diff_main, "diff [--json] BEFORE AFTER" },
 	{ "inspect", inspect_main, "inspect --target TARGET [--json]" },
+	{ "gate", gate_main, "gate --target TARGET --hold SECONDS "
+	    "[--gate nft|hook|none] [options] (see gate --help)" },
 	{ "call", call_main, "call --proxy HOST:PORT [options] (see call --help)" },
 	{ "rpc", rpc_main, NULL },	/* developers: one binrpc call */
 	{ NULL, NULL, NULL },

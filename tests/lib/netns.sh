@@ -1,0 +1,62 @@
+# Network namespaces for the gate's tests. Source tests/lib/common.sh and
+# tests/lib/kam.sh first.
+#
+#   ns_new NAME        create memdiag-test-$$-NAME with its loopback up,
+#                      deleted (with everything in it) when the test exits,
+#                      however it exits; sets NS. Skips (77) only when the
+#                      machine has no network namespaces or no nftables.
+#   ns_run CMD...      run CMD inside $NS
+#   kam_start_ns NAME CFG [kamailio args...]
+#                      kam_start, but Kamailio listens inside $NS (on
+#                      127.0.0.1:$KAM_PORT); same variables, same kam_stop
+#
+# Only namespaces this test created are touched; the host's own network
+# and ruleset are not.
+
+ns_new() {
+	local name=memdiag-test-$$-$1
+	[ "$(id -u)" = 0 ] || skip "network namespaces need root"
+	command -v ip >/dev/null || skip "ip(8) is not installed"
+	command -v nft >/dev/null || skip "nftables is not installed"
+	ip netns add "$name" 2>"$T_TMP/netns.err" ||
+	    skip "no network namespaces: $(cat "$T_TMP/netns.err")"
+	t_on_exit "ip netns del $name 2>/dev/null"
+	NS=$name
+	ip netns exec "$NS" ip link set lo up
+	ip netns exec "$NS" nft list tables >/dev/null 2>"$T_TMP/nft.err" ||
+	    skip "no nftables in a namespace: $(cat "$T_TMP/nft.err")"
+}
+
+ns_run() {
+	ip netns exec "$NS" "$@"
+}
+
+kam_start_ns() {
+	local name=$1 cfg=$2 i
+	shift 2
+	command -v kamailio >/dev/null || skip "kamailio is not installed"
+	KAM_DIR=$(mktemp -d "$T_TMP/kam-$name.XXXXXX")
+	KAM_PORT=$(( (RANDOM % 20000) + 30000 ))
+	KAM_CTL="unix:$KAM_DIR/ctl.sock"
+	KAM_LOG=$KAM_DIR/kamailio.log
+	KAM_PIDFILE=$KAM_DIR/kamailio.pid
+	# ip netns exec execs kamailio: $! is Kamailio's own PID
+	ip netns exec "$NS" kamailio -DD -E -f "$cfg" -Y "$KAM_DIR" \
+	    -P "$KAM_PIDFILE" -A "CTLSOCK=\"$KAM_CTL\"" -A "LPORT=$KAM_PORT" \
+	    "$@" >"$KAM_LOG" 2>&1 &
+	KAM_PID=$!
+	t_on_exit kam_stop
+	for i in $(seq 1 100); do
+		if ! kill -0 "$KAM_PID" 2>/dev/null; then
+			echo "kamailio exited at start:"; tail -20 "$KAM_LOG"
+			return 1
+		fi
+		if [ -S "$KAM_DIR/ctl.sock" ] &&
+		    kamcmd -s "$KAM_CTL" core.uptime >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "kamailio did not answer RPC within 10 s:"; tail -20 "$KAM_LOG"
+	return 1
+}
