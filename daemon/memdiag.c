@@ -9,6 +9,7 @@
 
 
 #include "analyze.h"
+#include "dump_cmd.h"
 #include "inspect.h"
 #include "call_cmd.h"
 #include "exitcodes.h"
@@ -26,6 +27,9 @@ static const struct command commands[] = {
 	{ "analyze", analyze_main, "analyze [--json] FILE|-" },
 	{ "diff", diff_main, "diff [--json] BEFORE AFTER" },
 	{ "inspect", inspect_main, "inspect --target TARGET [--json]" },
+	{ "dump", dump_main, "dump --target TARGET [--pool shm|pkg|all] [--json] "
+	    "[--full] [--rpc SOCKET] [--log SOURCE]" },
+	{ "cleanup", cleanup_main, "cleanup [--state-dir DIR] [--run-dir DIR]" },
 	{ "gate", gate_main, "gate --target TARGET --hold SECONDS "
 	    "[--gate nft|hook|none] [options] (see gate --help)" },
 	{ "call", call_main, "call --proxy HOST:PORT [options] (see call --help)" },
