@@ -14,7 +14,6 @@
 
 #include <netinet/in.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -30,6 +29,7 @@
 
 #include "gate.h"
 #include "gate_priv.h"
+#include "statedir.h"
 #include "log.h"
 #include "procfs.h"
 #include "xmalloc.h"
@@ -496,28 +496,5 @@ hook_cleanup_one(const char *path)
 int
 gate_hook_cleanup(const char *rundir, int *failed)
 {
-	DIR *d = opendir(rundir);
-	struct dirent *e;
-	int opened = 0;
-
-	*failed = 0;
-	if (d == NULL)
-		return 0;
-	while ((e = readdir(d)) != NULL) {
-		char path[PATH_MAX];
-		size_t l = strlen(e->d_name);
-		int r;
-
-		if (strncmp(e->d_name, "gate-hook-", 10) != 0 || l < 5 ||
-		    strcmp(e->d_name + l - 5, ".json") != 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", rundir, e->d_name);
-		r = hook_cleanup_one(path);
-		if (r > 0)
-			opened++;
-		else if (r < 0)
-			(*failed)++;
-	}
-	closedir(d);
-	return opened;
+	return statedir_each(rundir, "gate-hook-", hook_cleanup_one, failed);
 }

@@ -8,7 +8,6 @@
  */
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,6 +23,7 @@
 #include "rpc.h"
 #include "rpc_kam.h"
 #include "settings.h"
+#include "statedir.h"
 #include "xmalloc.h"
 
 #define SETTINGS_RPC_TIMEOUT 3.0
@@ -240,28 +240,5 @@ cleanup_one(const char *path)
 int
 settings_cleanup(const char *statedir, int *failed)
 {
-	DIR *d = opendir(statedir);
-	struct dirent *e;
-	int restored = 0;
-
-	*failed = 0;
-	if (d == NULL)
-		return 0;
-	while ((e = readdir(d)) != NULL) {
-		char path[PATH_MAX];
-		size_t l = strlen(e->d_name);
-		int r;
-
-		if (strncmp(e->d_name, "settings-", 9) != 0 || l < 5 ||
-		    strcmp(e->d_name + l - 5, ".json") != 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", statedir, e->d_name);
-		r = cleanup_one(path);
-		if (r > 0)
-			restored++;
-		else if (r < 0)
-			(*failed)++;
-	}
-	closedir(d);
-	return restored;
+	return statedir_each(statedir, "settings-", cleanup_one, failed);
 }

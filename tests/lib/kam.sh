@@ -24,19 +24,18 @@ kam_free_udp_port() {
 	return 1
 }
 
-kam_start() {
-	local name=$1 cfg=$2 i
-	shift 2
-	command -v kamailio >/dev/null || skip "kamailio is not installed"
-	KAM_DIR=$(mktemp -d "$T_TMP/kam-$name.XXXXXX")
+# The names a test's Kamailio lives under (kam_start, kam_start_ns).
+kam_prepare() {
+	KAM_DIR=$(mktemp -d "$T_TMP/kam-$1.XXXXXX")
 	KAM_PORT=$(kam_free_udp_port)
 	KAM_CTL="unix:$KAM_DIR/ctl.sock"
 	KAM_LOG=$KAM_DIR/kamailio.log
 	KAM_PIDFILE=$KAM_DIR/kamailio.pid
-	kamailio -DD -E -f "$cfg" -Y "$KAM_DIR" -P "$KAM_PIDFILE" \
-	    -A "CTLSOCK=\"$KAM_CTL\"" -A "LPORT=$KAM_PORT" "$@" \
-	    >"$KAM_LOG" 2>&1 &
-	KAM_PID=$!
+}
+
+# Wait until the Kamailio started as KAM_PID answers RPC.
+kam_wait_ready() {
+	local i
 	t_on_exit kam_stop
 	for i in $(seq 1 100); do
 		if ! kill -0 "$KAM_PID" 2>/dev/null; then
@@ -51,6 +50,18 @@ kam_start() {
 	done
 	echo "kamailio did not answer RPC within 10 s:"; tail -20 "$KAM_LOG"
 	return 1
+}
+
+kam_start() {
+	local name=$1 cfg=$2
+	shift 2
+	command -v kamailio >/dev/null || skip "kamailio is not installed"
+	kam_prepare "$name"
+	kamailio -DD -E -f "$cfg" -Y "$KAM_DIR" -P "$KAM_PIDFILE" \
+	    -A "CTLSOCK=\"$KAM_CTL\"" -A "LPORT=$KAM_PORT" "$@" \
+	    >"$KAM_LOG" 2>&1 &
+	KAM_PID=$!
+	kam_wait_ready
 }
 
 kam_stop() {

@@ -32,31 +32,14 @@ ns_run() {
 }
 
 kam_start_ns() {
-	local name=$1 cfg=$2 i
+	local name=$1 cfg=$2
 	shift 2
 	command -v kamailio >/dev/null || skip "kamailio is not installed"
-	KAM_DIR=$(mktemp -d "$T_TMP/kam-$name.XXXXXX")
-	KAM_PORT=$(( (RANDOM % 20000) + 30000 ))
-	KAM_CTL="unix:$KAM_DIR/ctl.sock"
-	KAM_LOG=$KAM_DIR/kamailio.log
-	KAM_PIDFILE=$KAM_DIR/kamailio.pid
+	kam_prepare "$name"
 	# ip netns exec execs kamailio: $! is Kamailio's own PID
 	ip netns exec "$NS" kamailio -DD -E -f "$cfg" -Y "$KAM_DIR" \
 	    -P "$KAM_PIDFILE" -A "CTLSOCK=\"$KAM_CTL\"" -A "LPORT=$KAM_PORT" \
 	    "$@" >"$KAM_LOG" 2>&1 &
 	KAM_PID=$!
-	t_on_exit kam_stop
-	for i in $(seq 1 100); do
-		if ! kill -0 "$KAM_PID" 2>/dev/null; then
-			echo "kamailio exited at start:"; tail -20 "$KAM_LOG"
-			return 1
-		fi
-		if [ -S "$KAM_DIR/ctl.sock" ] &&
-		    kamcmd -s "$KAM_CTL" core.uptime >/dev/null 2>&1; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	echo "kamailio did not answer RPC within 10 s:"; tail -20 "$KAM_LOG"
-	return 1
+	kam_wait_ready
 }
