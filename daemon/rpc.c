@@ -63,12 +63,18 @@ struct rpc {
 
 static unsigned rpc_reply_seq;
 
-/* What to check when nothing listens where we connect. */
+/* What to check when a connect fails. */
 static const char *
 rpc_hint(int err)
 {
-	return err == ENOENT || err == ECONNREFUSED ?
-	    " (is Kamailio's ctl listening there?)" : "";
+	if (err == ENOENT || err == ECONNREFUSED)
+		return " (is Kamailio's ctl listening there?)";
+	/* ctl creates its unix sockets mode 0600 for the proxy's user */
+	if (err == EACCES || err == EPERM)
+		return " (run memdiag as the proxy's user, or give it the "
+		    "socket with modparam(\"ctl\", \"mode\"/\"group\"); "
+		    "see memdiag(8), PRIVILEGES)";
+	return "";
 }
 
 static int

@@ -237,7 +237,8 @@ target_verify(const struct target *t, const struct target_proc *p, int sig,
 	}
 	if (!procfs_read_exe(p->pid, exe, sizeof(exe), &deleted)) {
 		snprintf(err, errlen, "pid %d: cannot read its executable: %s "
-		    "(memdiag needs to run as root or as the proxy's user)",
+		    "(reading /proc/PID/exe needs the proxy's user or "
+		    "CAP_SYS_PTRACE; see memdiag(8), PRIVILEGES)",
 		    (int)p->pid, strerror(errno));
 		return EX_MD_REFUSED;
 	}
@@ -286,8 +287,10 @@ target_signal(const struct target *t, const struct target_proc *p, int sig,
 		return r;
 	}
 	if (syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) == -1) {
-		snprintf(err, errlen, "pid %d: cannot signal it: %s",
-		    (int)p->pid, strerror(errno));
+		snprintf(err, errlen, "pid %d: cannot signal it: %s%s",
+		    (int)p->pid, strerror(errno), errno == EPERM ? " (signals "
+		    "need the proxy's user or CAP_KILL; see memdiag(8), "
+		    "PRIVILEGES)" : "");
 		r = errno == ESRCH ? EX_MD_UNAVAILABLE : EX_MD_REFUSED;
 	}
 	close(fd);
@@ -549,7 +552,8 @@ target_open(const char *spec, const char *const *allowed,
 	}
 	if (!procfs_read_exe(pid, exe, sizeof(exe), &deleted)) {
 		snprintf(err, errlen, "pid %d: cannot read its executable: %s "
-		    "(run as root or as the proxy's user)", (int)pid,
+		    "(reading /proc/PID/exe needs the proxy's user or "
+		    "CAP_SYS_PTRACE; see memdiag(8), PRIVILEGES)", (int)pid,
 		    strerror(errno));
 		target_free(t);
 		return EX_MD_REFUSED;
