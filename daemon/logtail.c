@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -47,6 +48,7 @@ struct logtail {
 	char *buf;
 	/* journal */
 	sd_journal *j;
+	uint64_t since;		/* realtime usec when following began */
 	pid_t *pids;
 	size_t npids;
 	/* syslog */
@@ -220,7 +222,12 @@ journal_drain(struct logtail *lt)
 	sd_journal_process(lt->j);
 	while ((r = sd_journal_next(lt->j)) > 0) {
 		long pid = -1;
+		uint64_t usec;
 
+		/* from now on only, also from files written out of order */
+		if (sd_journal_get_realtime_usec(lt->j, &usec) >= 0 &&
+		    usec < lt->since)
+			continue;
 		if (sd_journal_get_data(lt->j, "_PID", &d, &l) >= 0 && l > 5) {
 			char tmp[24];
 
@@ -283,9 +290,19 @@ journal_new(struct logtail *lt, const char *spec, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	/* from now on: position after the last entry */
-	if ((r = sd_journal_seek_tail(lt->j)) >= 0)
-		r = sd_journal_previous(lt->j);
+	/*
+	 * From now on: by time, not by "the tail", since entries a writer has
+	 * appended may become visible to readers only later, and an old dump
+	 * read as new would be taken for the one just asked for.
+	 */
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		lt->since = (uint64_t)ts.tv_sec * 1000000 +
+		    (uint64_t)ts.tv_nsec / 1000;
+	}
+	r = sd_journal_seek_realtime_usec(lt->j, lt->since);
 	fd = sd_journal_get_fd(lt->j);
 	if (r < 0 || fd < 0) {
 		snprintf(err, errlen, "%s: cannot follow the journal: %s",

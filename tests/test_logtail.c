@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -207,10 +208,24 @@ test_journal_dir(void **state)
 	assert_non_null(lt);
 	snprintf(cmd, sizeof(cmd), "%s/in.export", dir);
 	f = fopen(cmd, "w");
-	fprintf(f, "__CURSOR=s=1\n__REALTIME_TIMESTAMP=1700000000000000\n"
-	    "__MONOTONIC_TIMESTAMP=1\n_BOOT_ID=0123456789abcdef0123456789abcdef\n"
-	    "_PID=6069\nSYSLOG_IDENTIFIER=kamailio\n"
-	    "MESSAGE=NOTICE: qm_sums: qm_sums(): -----\n\n");
+	/* one entry from before logtail began (ignored) and one after */
+	{
+		struct timespec ts;
+		unsigned long long now;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now = (unsigned long long)ts.tv_sec * 1000000ULL +
+		    (unsigned long long)ts.tv_nsec / 1000;
+		fprintf(f, "__CURSOR=s=1\n__REALTIME_TIMESTAMP=%llu\n"
+		    "__MONOTONIC_TIMESTAMP=1\n"
+		    "_BOOT_ID=0123456789abcdef0123456789abcdef\n"
+		    "_PID=6069\nMESSAGE=an old one\n\n", now - 60000000ULL);
+		fprintf(f, "__CURSOR=s=2\n__REALTIME_TIMESTAMP=%llu\n"
+		    "__MONOTONIC_TIMESTAMP=2\n"
+		    "_BOOT_ID=0123456789abcdef0123456789abcdef\n"
+		    "_PID=6069\nSYSLOG_IDENTIFIER=kamailio\n"
+		    "MESSAGE=NOTICE: qm_sums: qm_sums(): -----\n\n", now);
+	}
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "%s -o %s/remote.journal %s/in.export "
 	    ">/dev/null 2>&1", bin, dir, dir);

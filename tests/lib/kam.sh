@@ -64,6 +64,31 @@ kam_start() {
 	kam_wait_ready
 }
 
+# kam_start_syslog NAME DEV [kamailio args...]: like kam_start, but logging
+# through syslog(3) (no -E, log_stderror=no) from a private mount namespace
+# whose /dev is DEV, so that /dev/log is whatever the test binds at DEV/log.
+kam_start_syslog() {
+	local name=$1 dev=$2
+	shift 2
+	command -v kamailio >/dev/null || skip "kamailio is not installed"
+	command -v unshare >/dev/null || skip "unshare is not installed"
+	kam_prepare "$name"
+	# shellcheck disable=SC2016
+	unshare -m --propagation private bash -c '
+		set -e
+		dev=$1; shift
+		for n in null zero random urandom full; do
+			: >"$dev/$n"
+			mount --bind "/dev/$n" "$dev/$n"
+		done
+		mount --rbind "$dev" /dev
+		exec /usr/sbin/kamailio "$@"' kam-ns "$dev" -DD \
+	    -Y "$KAM_DIR" -P "$KAM_PIDFILE" -A "CTLSOCK=\"$KAM_CTL\"" \
+	    -A "LPORT=$KAM_PORT" -A LOG_SYSLOG "$@" >"$KAM_LOG" 2>&1 &
+	KAM_PID=$!
+	kam_wait_ready
+}
+
 kam_stop() {
 	local i
 	[ -n "${KAM_PID:-}" ] || return 0
