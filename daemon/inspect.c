@@ -15,6 +15,8 @@
 #include "inspect.h"
 #include "log.h"
 #include "report.h"
+#include "rpc.h"
+#include "rpc_kam.h"
 #include "target.h"
 
 static json_t *
@@ -29,11 +31,63 @@ proc_json(const struct target *t, const struct target_proc *p)
 	    v == 0 ? NULL : err);
 }
 
+/* One RPC's reply as JSON (its first value), or NULL. */
+static json_t *
+rpc_value(const char *addr, const char *method)
+{
+	struct binrpc_req *req = binrpc_req_new(method);
+	struct rpc_result *r = rpc_sync(addr, req, 2.0);
+	json_t *j = NULL, *v;
+
+	if (r->status == RPC_OK && r->reply != NULL) {
+		j = binrpc_reply_json(r->reply);
+		v = json_array_get(j, 0);
+		if (v != NULL)
+			json_incref(v);
+		json_decref(j);
+		j = v;
+	}
+	rpc_result_free(r);
+	return j;
+}
+
+/*
+ * What the proxy says of itself over RPC: version, build flags, the
+ * allocator and size of each pool. NULL when no ctl socket answers.
+ */
+static json_t *
+inspect_proxy(const struct target *t)
+{
+	const char *pools[] = { "shm", "pkg" };
+	json_t *o, *v;
+	size_t i;
+
+	for (i = 0; i < t->nctl; i++) {
+		v = rpc_value(t->ctl[i], "core.version");
+		if (v == NULL)
+			continue;
+		o = json_object();
+		json_object_set_new(o, "rpc", json_string(t->ctl[i]));
+		json_object_set_new(o, "version", v);
+		if ((v = rpc_value(t->ctl[i], "core.flags")) != NULL)
+			json_object_set_new(o, "flags", v);
+		for (size_t k = 0; k < 2; k++) {
+			char m[16];
+
+			snprintf(m, sizeof(m), "%s.info", pools[k]);
+			if ((v = rpc_value(t->ctl[i], m)) != NULL)
+				json_object_set_new(o, pools[k], v);
+		}
+		return o;
+	}
+	return NULL;
+}
+
 static json_t *
 inspect_json(const struct target *t)
 {
 	json_t *o = json_object(), *kids = json_array(), *addrs = json_array();
-	json_t *ctl = json_array();
+	json_t *ctl = json_array(), *v;
 	char buf[128];
 	size_t i;
 
@@ -65,6 +119,8 @@ inspect_json(const struct target *t)
 	json_object_set_new(o, "pkg_allocator", t->pkg_alloc ?
 	    json_string(t->pkg_alloc) : t->shm_alloc ?
 	    json_string(t->shm_alloc) : json_null());
+	json_object_set_new(o, "proxy", (v = inspect_proxy(t)) ? v :
+	    json_null());
 	return o;
 }
 
@@ -72,6 +128,7 @@ static void
 inspect_text(const struct target *t)
 {
 	char buf[128], err[256];
+	json_t *proxy;
 	size_t i;
 
 	printf("%s main pid %d (%s%s)\n", t->flavour, (int)t->main.pid, t->exe,
@@ -92,6 +149,34 @@ inspect_text(const struct target *t)
 	for (i = 0; i < t->nctl; i++)
 		printf("  rpc socket candidate %s\n", t->ctl[i]);
 	printf("  %zu children\n", t->nkids);
+	if ((proxy = inspect_proxy(t)) == NULL)
+		printf("  no ctl socket answers binrpc: version and pools unknown "
+		    "(give --rpc to the commands that act)\n");
+	else {
+		json_t *v;
+		size_t k;
+		const char *pools[] = { "shm", "pkg" };
+
+		v = json_object_get(proxy, "version");
+		printf("  says over %s: %s\n", json_string_value(json_object_get(
+		    proxy, "rpc")), json_is_string(v) ? json_string_value(v) :
+		    "?");
+		for (k = 0; k < 2; k++) {
+			json_t *p = json_object_get(proxy, pools[k]);
+			json_t *size = json_object_get(p, "size");
+
+			if (p == NULL)
+				continue;
+			printf("  %s pool: %s, %.0f bytes\n", pools[k],
+			    json_string_value(json_object_get(p, "name")) ?
+			    json_string_value(json_object_get(p, "name")) : "?",
+			    json_number_value(size));
+		}
+		v = json_object_get(proxy, "flags");
+		if (json_is_string(v))
+			printf("  build flags: %s\n", json_string_value(v));
+		json_decref(proxy);
+	}
 	if (target_verify(t, &t->main, SIGUSR1, err, sizeof(err)) != 0)
 		printf("  SIGUSR1 to the main process refused: %s\n", err);
 }

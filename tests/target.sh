@@ -18,6 +18,8 @@ check "listening address" jq -e --arg a "udp:127.0.0.1:$KAM_PORT" '.listen == [$
 check "ctl socket found" jq -e --arg c "$KAM_CTL" '.ctl[0] == $c' "$J"
 check "log file found" jq -e --arg l "$KAM_LOG" '.log.kind == "file" and .log.path == $l' "$J"
 check "pool sizes from the command line" jq -e '.shm_mb == 16 and .pkg_mb == 4' "$J"
+check "version and build flags over RPC" jq -e '(.proxy.version | test("^kamailio 5")) and (.proxy.flags | test("Q_MALLOC"))' "$J"
+check "allocators and pool sizes over RPC" jq -e '.proxy.shm.name == "q_malloc" and .proxy.shm.size == 16777216 and .proxy.pkg.size == 4194304' "$J"
 check "every process may get SIGUSR1" jq -e '[.main, .children[]] | all(.signal_ok)' "$J"
 expect_status 0 "inspect by PID" "$MEMDIAG" inspect --target "$KAM_PID"
 
