@@ -77,7 +77,8 @@ journal_field(struct logframe *p, const char *name, size_t nl,
 		p->jentry_line = p->lineno;
 	if (nl == 7 && memcmp(name, "MESSAGE", 7) == 0) {
 		free(p->jmsg);
-		p->jmsg = xstrndup(val, vl);
+		/* by length: a NUL inside would shorten a strndup copy */
+		p->jmsg = xmemdup(val, vl);
 		p->jmsglen = vl;
 	} else if (nl == 4 && memcmp(name, "_PID", 4) == 0)
 		p->jpid = journal_pid(val, vl);

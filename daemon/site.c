@@ -78,9 +78,7 @@ site_table_add(struct site_table *t, const char *raw, size_t len, uint64_t count
 	}
 	e = &t->ent[j];
 	/* not strndup: a NUL inside the text would shorten the copy */
-	e->raw = xmalloc(len + 1);
-	memcpy(e->raw, raw, len);
-	e->raw[len] = '\0';
+	e->raw = xmemdup(raw, len);
 	e->rawlen = len;
 	e->hash = h;
 	t->used++;

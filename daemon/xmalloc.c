@@ -62,6 +62,16 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
+char *
+xmemdup(const void *p, size_t n)
+{
+	char *d = xmalloc(n + 1);
+
+	memcpy(d, p, n);
+	d[n] = '\0';
+	return d;
+}
+
 int
 xasprintf(char **ret, const char *fmt, ...)
 {
