@@ -1,0 +1,167 @@
+/*
+ * What an operator would otherwise look up about a proxy: the addresses it
+ * listens on (its processes' socket inodes matched against its network
+ * namespace's tables), its ctl sockets (likeliest binrpc first), and where
+ * its log lines go.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <netinet/in.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "procfs.h"
+#include "target.h"
+#include "target_priv.h"
+#include "xmalloc.h"
+
+static void
+add_inodes(unsigned long **all, size_t *n, pid_t pid)
+{
+	size_t k, i;
+	unsigned long *ino = procfs_socket_inodes(pid, &k);
+
+	*all = xreallocarray(*all, *n + k + 1, sizeof(**all));
+	for (i = 0; i < k; i++)
+		(*all)[(*n)++] = ino[i];
+	free(ino);
+}
+
+static int
+ctl_rank(const char *addr)
+{
+	/* binrpc's default name first, then any other name with "ctl" */
+	if (strstr(addr, "kamailio_ctl") || strstr(addr, "ser_ctl"))
+		return 0;
+	if (strstr(addr, "ctl"))
+		return 1;
+	if (strstr(addr, "rpc.sock") || strstr(addr, "fifo"))
+		return 3;
+	return 2;
+}
+
+static int
+ctl_cmp(const void *a, const void *b)
+{
+	return ctl_rank(*(char *const *)a) - ctl_rank(*(char *const *)b);
+}
+
+void
+target_discover_sockets(struct target *t)
+{
+	unsigned long *inodes = NULL;
+	struct procfs_sock *socks;
+	size_t n = 0, ns, i, j;
+
+	add_inodes(&inodes, &n, t->main.pid);
+	for (i = 0; i < t->nkids; i++)
+		add_inodes(&inodes, &n, t->kids[i].pid);
+	socks = procfs_sockets(t->main.pid, &ns);
+	for (i = 0; i < ns; i++) {
+		struct target_addr *a;
+		bool dup = false;
+
+		if (!socks[i].listening)
+			continue;
+		for (j = 0; j < n && inodes[j] != socks[i].inode; j++)
+			;
+		if (j == n)
+			continue;
+		for (j = 0; j < t->nlisten; j++)
+			if (t->listen[j].port == socks[i].port &&
+			    t->listen[j].family == socks[i].family &&
+			    memcmp(t->listen[j].addr, socks[i].addr, 16) == 0 &&
+			    t->listen[j].proto == (socks[i].proto == PROCFS_TCP ?
+			    IPPROTO_TCP : IPPROTO_UDP))
+				dup = true;
+		if (dup)
+			continue;
+		t->listen = xreallocarray(t->listen, t->nlisten + 1,
+		    sizeof(*t->listen));
+		a = &t->listen[t->nlisten++];
+		a->proto = socks[i].proto == PROCFS_TCP ? IPPROTO_TCP :
+		    IPPROTO_UDP;
+		a->family = socks[i].family;
+		memcpy(a->addr, socks[i].addr, 16);
+		a->port = socks[i].port;
+	}
+	free(socks);
+	t->ctl = procfs_unix_paths(t->main.pid, inodes, n, &t->nctl);
+	if (t->nctl > 1)
+		qsort(t->ctl, t->nctl, sizeof(*t->ctl), ctl_cmp);
+	free(inodes);
+}
+
+static bool
+unix_socket_path_is(pid_t pid, unsigned long ino, const char *want)
+{
+	char **paths;
+	size_t n, i;
+	bool hit = false;
+
+	paths = procfs_unix_paths(pid, &ino, 1, &n);
+	for (i = 0; i < n; i++) {
+		if (strstr(paths[i], want) != NULL)
+			hit = true;
+		free(paths[i]);
+	}
+	free(paths);
+	return hit;
+}
+
+/* Where do the proxy's log lines go? stderr with -E (or log_stderror),
+ * else syslog(3): journald where it owns /dev/log, else a syslog daemon. */
+void
+target_discover_log(struct target *t)
+{
+	struct target_log *l = &t->log;
+	char path[64], link[PATH_MAX];
+	ssize_t n;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/2", (int)t->main.pid);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n > 0)
+		link[n] = '\0';
+	if (t->stderr_log) {
+		if (n <= 0) {
+			l->kind = TARGET_LOG_UNKNOWN;
+			l->why = xstrdup("-E given, but its stderr cannot be "
+			    "read (give --log)");
+		} else if (link[0] == '/' && stat(link, &st) == 0 &&
+		    S_ISREG(st.st_mode)) {
+			l->kind = TARGET_LOG_FILE;
+			l->path = xstrdup(link);
+			l->why = xstrdup("-E, stderr is a file");
+		} else if (procfs_socket_inode(link) != 0 &&
+		    unix_socket_path_is(t->main.pid,
+		    procfs_socket_inode(link), "/journal/stdout")) {
+			l->kind = TARGET_LOG_JOURNAL;
+			l->why = xstrdup("-E, stderr is a journald stream");
+		} else {
+			l->kind = TARGET_LOG_PIPE;
+			xasprintf(&l->why, "-E, stderr is %s: not readable "
+			    "from outside (give --log)", link);
+		}
+		return;
+	}
+	if (stat("/run/systemd/journal/dev-log", &st) == 0 ||
+	    stat("/run/systemd/journal/syslog", &st) == 0) {
+		l->kind = TARGET_LOG_JOURNAL;
+		l->why = xstrdup("syslog(3), and journald owns /dev/log");
+		return;
+	}
+	l->kind = TARGET_LOG_SYSLOG;
+	if (stat("/var/log/syslog", &st) == 0)
+		l->path = xstrdup("/var/log/syslog");
+	else if (stat("/var/log/messages", &st) == 0)
+		l->path = xstrdup("/var/log/messages");
+	l->why = xstrdup(l->path ? "syslog(3) to a syslog daemon; its usual "
+	    "file" : "syslog(3) to a syslog daemon (give --log FILE)");
+}
+
