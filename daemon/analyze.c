@@ -98,42 +98,52 @@ analyze_status(const char *path, const struct dump_result *r)
 	return r->ncorruption > 0 ? EX_MD_CRITICAL : EX_MD_OK;
 }
 
-static void
-analyze_usage(void)
-{
-	fprintf(stderr, "usage: memdiag analyze [--json] FILE|-\n");
-}
-
-int
-analyze_main(int argc, char **argv)
+/*
+ * The options analyze and diff share ([--json] and nargs files). -1 with
+ * *json set when the arguments are right, else the exit status to return.
+ */
+static int
+parse_opts(int argc, char **argv, int nargs, const char *usage, bool *json)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dump_result *r;
-	bool json = false;
-	int ch, status;
+	int ch;
 
+	*json = false;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
-			json = true;
+			*json = true;
 			break;
 		case 'h':
-			analyze_usage();
+			fprintf(stderr, "usage: %s\n", usage);
 			return EX_MD_OK;
 		default:
-			analyze_usage();
+			fprintf(stderr, "usage: %s\n", usage);
 			return EX_MD_USAGE;
 		}
 	}
-	if (argc - optind != 1) {
-		analyze_usage();
+	if (argc - optind != nargs) {
+		fprintf(stderr, "usage: %s\n", usage);
 		return EX_MD_USAGE;
 	}
+	return -1;
+}
+
+int
+analyze_main(int argc, char **argv)
+{
+	struct dump_result *r;
+	bool json;
+	int status;
+
+	if ((status = parse_opts(argc, argv, 1, "memdiag analyze [--json] "
+	    "FILE|-", &json)) >= 0)
+		return status;
 	if ((r = analyze_read(argv[optind], &status)) == NULL)
 		return status;
 	if (json) {
@@ -150,43 +160,17 @@ analyze_main(int argc, char **argv)
 	return status;
 }
 
-static void
-diff_usage(void)
-{
-	fprintf(stderr, "usage: memdiag diff [--json] BEFORE AFTER\n");
-}
-
 int
 diff_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct dump_result *a, *b;
 	struct diff_result *d;
-	bool json = false;
-	int ch, status, sa, sb;
+	bool json;
+	int status, sa, sb;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			diff_usage();
-			return EX_MD_OK;
-		default:
-			diff_usage();
-			return EX_MD_USAGE;
-		}
-	}
-	if (argc - optind != 2) {
-		diff_usage();
-		return EX_MD_USAGE;
-	}
+	if ((status = parse_opts(argc, argv, 2, "memdiag diff [--json] BEFORE "
+	    "AFTER", &json)) >= 0)
+		return status;
 	if (strcmp(argv[optind], "-") == 0 && strcmp(argv[optind + 1], "-") == 0) {
 		log_warnx("diff: only one of BEFORE and AFTER can be stdin");
 		return EX_MD_USAGE;
