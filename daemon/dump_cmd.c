@@ -38,7 +38,7 @@ struct dump_cmd {
 	const char *target, *rpc, *log, *statedir, *rundir;
 	bool json, full, shm, pkg;
 	double timeout;
-	struct event_base *sipbase;
+	struct event_base *base;	/* the dumper's and the waker's */
 	struct sip *sip;
 	unsigned wakes;
 };
@@ -52,9 +52,8 @@ usage(FILE *f)
 	    "syslog:PATH] [--timeout S]\n");
 }
 
-/* The first ctl socket that answers binrpc. */
-static char *
-pick_rpc(const struct target *t, char *err, size_t errlen)
+char *
+dump_pick_rpc(const struct target *t, char *err, size_t errlen)
 {
 	size_t i;
 
@@ -73,8 +72,8 @@ pick_rpc(const struct target *t, char *err, size_t errlen)
 	return NULL;
 }
 
-static char *
-pick_log(const struct target *t, char *err, size_t errlen)
+char *
+dump_pick_log(const struct target *t, char *err, size_t errlen)
 {
 	switch (t->log.kind) {
 	case TARGET_LOG_FILE:
@@ -127,11 +126,49 @@ wake(void *arg)
 	osip_message_free(m);
 }
 
+/* The wake-ups' answers (200 to OPTIONS) are read and dropped: the
+ * engine's socket lives on the dumper's event base. */
+static bool
+waker_unmatched(void *arg, osip_message_t *m)
+{
+	(void)arg;
+	(void)m;
+	return false;
+}
+
+static void
+waker_response(void *arg, osip_transaction_t *tr, osip_message_t *m)
+{
+	(void)arg;
+	(void)tr;
+	(void)m;
+}
+
+static void
+waker_timeout(void *arg, osip_transaction_t *tr)
+{
+	(void)arg;
+	(void)tr;
+}
+
+static void
+waker_request(void *arg, osip_transaction_t *tr, osip_message_t *m)
+{
+	(void)arg;
+	(void)tr;
+	(void)m;
+}
+
 /* A socket towards the proxy's first UDP address, to wake idle workers. */
 static void
 open_waker(struct dump_cmd *c, const struct target *t)
 {
-	static const struct sip_hooks none;
+	static const struct sip_hooks none = {
+		.response = waker_response,
+		.timeout = waker_timeout,
+		.unmatched = waker_unmatched,
+		.request = waker_request,
+	};
 	char proxy[INET6_ADDRSTRLEN + 16], ip[INET6_ADDRSTRLEN];
 	size_t i;
 	int status;
@@ -151,12 +188,9 @@ open_waker(struct dump_cmd *c, const struct target *t)
 			inet_ntop(a->family, a->addr, ip, sizeof(ip));
 		snprintf(proxy, sizeof(proxy), a->family == AF_INET6 ?
 		    "[%s]:%u" : "%s:%u", ip, a->port);
-		c->sipbase = event_base_new();
-		c->sip = sip_new(c->sipbase, proxy, &none, NULL, &status);
+		c->sip = sip_new(c->base, proxy, &none, NULL, &status);
 		if (c->sip != NULL)
 			return;
-		event_base_free(c->sipbase);
-		c->sipbase = NULL;
 	}
 	log_warnx("no UDP address to wake idle workers on: their pkg dumps "
 	    "may need SIGUSR1");
@@ -313,13 +347,15 @@ dump_main(int argc, char **argv)
 		goto out;
 	if ((r = target_lock(t, c.rundir, &lockfd, err, sizeof(err))) != 0)
 		goto out;
-	rpc = c.rpc ? xstrdup(c.rpc) : pick_rpc(t, err, sizeof(err));
-	logspec = c.log ? xstrdup(c.log) : pick_log(t, err, sizeof(err));
+	rpc = c.rpc ? xstrdup(c.rpc) : dump_pick_rpc(t, err, sizeof(err));
+	logspec = c.log ? xstrdup(c.log) : dump_pick_log(t, err, sizeof(err));
 	if (rpc == NULL || logspec == NULL) {
 		r = EX_MD_UNAVAILABLE;
 		goto out;
 	}
 	s = settings_new(c.statedir, t, rpc);
+	if ((c.base = event_base_new()) == NULL)
+		fatalx(EX_MD_INTERNAL, "event_base_new failed");
 	if (c.pkg)
 		open_waker(&c, t);
 	o.shm = c.shm;
@@ -328,7 +364,7 @@ dump_main(int argc, char **argv)
 	o.timeout = c.timeout;
 	o.wake = wake;
 	o.wake_arg = &c;
-	r = dumper_run(t, s, logspec, &o, &res, err, sizeof(err));
+	r = dumper_run(c.base, t, s, logspec, &o, &res, err, sizeof(err));
 	/* every way out of dumper_run passes here */
 	restored = settings_restore(s, rerr, sizeof(rerr));
 	if (!restored)
@@ -367,8 +403,8 @@ out:
 	dumper_result_clear(&res);
 	if (c.sip != NULL)
 		sip_free(c.sip);
-	if (c.sipbase != NULL)
-		event_base_free(c.sipbase);
+	if (c.base != NULL)
+		event_base_free(c.base);
 	settings_free(s);
 	if (lockfd != -1)
 		close(lockfd);

@@ -123,14 +123,21 @@ spin(struct dumper *d, double seconds)
 	logtail_poll(d->lt);
 }
 
+/*
+ * In a PID namespace (a container) the proxy logs the PIDs it sees, its
+ * namespace's; the journal records host PIDs. Either is the process's.
+ */
 static bool
-wait_dump(struct dumper *d, size_t mark, pid_t pid, enum dump_pool pool,
-    bool need_summary, double seconds)
+wait_dump(struct dumper *d, size_t mark, const struct target_proc *p,
+    enum dump_pool pool, bool need_summary, double seconds)
 {
 	double end = now() + seconds;
 
 	for (;;) {
-		if (dump_parser_has(d->parser, mark, pid, pool, need_summary))
+		if (dump_parser_has(d->parser, mark, p->pid, pool,
+		    need_summary) || (p->nspid != p->pid &&
+		    dump_parser_has(d->parser, mark, p->nspid, pool,
+		    need_summary)))
 			return true;
 		if (d->stop || now() >= end)
 			return false;
@@ -191,8 +198,8 @@ dump_main(struct dumper *d, struct target *t, const struct dumper_opts *o)
 		n->problem = xstrdup(err);
 		return;
 	}
-	if (wait_dump(d, mark, t->main.pid, DUMP_POOL_SHM, true, o->timeout) &&
-	    (!o->pkg || wait_dump(d, mark, t->main.pid, DUMP_POOL_PKG, true,
+	if (wait_dump(d, mark, &t->main, DUMP_POOL_SHM, true, o->timeout) &&
+	    (!o->pkg || wait_dump(d, mark, &t->main, DUMP_POOL_PKG, true,
 	    o->timeout)))
 		n->path = DUMPER_SIGNAL;
 	else
@@ -212,7 +219,8 @@ dump_child(struct dumper *d, struct target *t, struct settings *s,
 	double end;
 	long sc;
 
-	if (settings_set(s, "core", "mem_dump_pkg", p->pid, err,
+	/* the child compares it with its own PID, as its namespace sees it */
+	if (settings_set(s, "core", "mem_dump_pkg", p->nspid, err,
 	    sizeof(err)) != 0) {
 		n->problem = xstrdup(err);
 		return;
@@ -220,7 +228,7 @@ dump_child(struct dumper *d, struct target *t, struct settings *s,
 	/* receivers serve it when a message arrives: knock at once; other
 	 * processes (timers, ctl) serve it on their own within a second */
 	receiver = p->role != NULL && strstr(p->role, "receiver") != NULL;
-	if (!receiver && wait_dump(d, mark, p->pid, DUMP_POOL_PKG, true,
+	if (!receiver && wait_dump(d, mark, p, DUMP_POOL_PKG, true,
 	    DUMPER_CFG_QUIET)) {
 		n->path = DUMPER_CFG;
 		return;
@@ -230,7 +238,7 @@ dump_child(struct dumper *d, struct target *t, struct settings *s,
 	while (o->wake != NULL && (receiver || p->role == NULL) && !d->stop &&
 	    now() < end) {
 		o->wake(o->wake_arg);
-		if (wait_dump(d, mark, p->pid, DUMP_POOL_PKG, true,
+		if (wait_dump(d, mark, p, DUMP_POOL_PKG, true,
 		    DUMPER_WAKE_EVERY)) {
 			n->path = DUMPER_CFG_WOKEN;
 			return;
@@ -250,7 +258,7 @@ dump_child(struct dumper *d, struct target *t, struct settings *s,
 		n->problem = xstrdup(err);
 		return;
 	}
-	if (wait_dump(d, mark, p->pid, DUMP_POOL_PKG, true, o->timeout))
+	if (wait_dump(d, mark, p, DUMP_POOL_PKG, true, o->timeout))
 		n->path = DUMPER_SIGNAL;
 	else
 		xasprintf(&n->problem, "no complete dump within %.0f s of "
@@ -258,12 +266,12 @@ dump_child(struct dumper *d, struct target *t, struct settings *s,
 }
 
 int
-dumper_run(struct target *t, struct settings *s, const char *logspec,
-    const struct dumper_opts *o, struct dumper_result *res, char *err,
-    size_t errlen)
+dumper_run(struct event_base *base, struct target *t, struct settings *s,
+    const char *logspec, const struct dumper_opts *o,
+    struct dumper_result *res, char *err, size_t errlen)
 {
 	struct dumper d;
-	int64_t debug, memlog;
+	int64_t debug, memlog, cur;
 	pid_t *pids;
 	size_t i;
 	int summary;
@@ -271,12 +279,11 @@ dumper_run(struct target *t, struct settings *s, const char *logspec,
 	memset(res, 0, sizeof(*res));
 	memset(&d, 0, sizeof(d));
 	d.res = res;
-	d.base = event_base_new();
+	d.base = base;
 	d.parser = dump_parser_new();
 	d.lt = logtail_new(d.base, logspec, &dumper_ops, &d, err, errlen);
 	if (d.lt == NULL) {
 		dump_result_free(dump_parser_finish(d.parser));
-		event_base_free(d.base);
 		return EX_MD_UNAVAILABLE;
 	}
 	pids = xcalloc(t->nkids + 1, sizeof(*pids));
@@ -301,7 +308,11 @@ dumper_run(struct target *t, struct settings *s, const char *logspec,
 	/* summaries (4, 8) are cheap; the status header without its fragment
 	 * list (short, 16) gives the totals; a full status is opt-in */
 	summary = (o->full ? 0 : 16) | 1 | 4 | (o->shm ? 2 | 8 : 0);
-	if (settings_set(s, "core", "mem_summary", summary, err, errlen) != 0)
+	/* every cfg change leaves the old block in shm until all processes
+	 * have updated: a repeated dump changes nothing it need not */
+	if (settings_get(s, "core", "mem_summary", &cur, err, errlen) != 0 ||
+	    (cur != summary && settings_set(s, "core", "mem_summary", summary,
+	    err, errlen) != 0))
 		goto fail;
 	if (o->shm)
 		dump_main(&d, t, o);
@@ -317,14 +328,12 @@ dumper_run(struct target *t, struct settings *s, const char *logspec,
 	logtail_free(d.lt);
 	event_free(d.sigint);
 	event_free(d.sigterm);
-	event_base_free(d.base);
 	return 0;
 fail:
 	dump_result_free(dump_parser_finish(d.parser));
 	logtail_free(d.lt);
 	event_free(d.sigint);
 	event_free(d.sigterm);
-	event_base_free(d.base);
 	return EX_MD_UNAVAILABLE;
 }
 

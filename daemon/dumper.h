@@ -17,6 +17,8 @@
 #include "settings.h"
 #include "target.h"
 
+struct event_base;
+
 struct dumper_opts {
 	bool shm;		/* shm (and the main process's pkg) */
 	bool pkg;		/* every child's pkg */
@@ -54,11 +56,15 @@ struct dumper_result {
 /*
  * Run against t, changing settings only through s (the caller restores
  * them on every exit path), reading logspec (logtail_new's spelling).
- * 0, or an exit status with err set (nothing was dumped).
+ * Runs the caller's base until the dumps are in, so the caller's timers
+ * (a gate's refresh) keep firing meanwhile; call it from outside that
+ * base's dispatch (libevent loops do not nest). A pending loopexit may
+ * end the caller's next dispatch early. 0, or an exit status with err
+ * set (nothing was dumped).
  */
-int dumper_run(struct target *t, struct settings *s, const char *logspec,
-    const struct dumper_opts *, struct dumper_result *, char *err,
-    size_t errlen);
+int dumper_run(struct event_base *base, struct target *t, struct settings *s,
+    const char *logspec, const struct dumper_opts *, struct dumper_result *,
+    char *err, size_t errlen);
 void dumper_result_clear(struct dumper_result *);
 const char *dumper_path_name(enum dumper_path);
 

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "analyze.h"
+#include "diag_cmd.h"
 #include "dump_cmd.h"
 #include "inspect.h"
 #include "call_cmd.h"
@@ -42,7 +42,7 @@ usage(FILE *f)
 {
 	const struct command *c;
 
-	fprintf(f, "usage:\n");
+	fprintf(f, "usage:\n  memdiag %s\n", diag_cmd_synopsis);
 	for (c = commands; c->name != NULL; c++)
 		if (c->synopsis != NULL)	/* NULL: a developers' command */
 			fprintf(f, "  memdiag %s\n", c->synopsis);
@@ -63,6 +63,9 @@ main(int argc, char **argv)
 		printf("memdiag %s\n", PACKAGE_VERSION);
 		return EX_MD_OK;
 	}
+	/* the diagnosis is the command without a name */
+	if (diag_cmd_wanted(argc, argv))
+		return diag_main(argc, argv);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return EX_MD_OK;

@@ -1,0 +1,38 @@
+/*
+ * diag: the one-shot diagnosis of a proxy's memory, as a state machine on
+ * one event base. Preflight (RPC, log, an OPTIONS ping), the gate closes,
+ * memory settles (QUIET), baseline dumps, then rounds of test calls each
+ * followed by QUIET and dumps; the gate opens, settings are restored, and
+ * verdict.c judges every pool from the settled floors.
+ */
+#ifndef MEMDIAG_DIAG_H
+#define MEMDIAG_DIAG_H
+
+#include <stdbool.h>
+
+#include "call.h"
+
+struct diag_opts {
+	const char *target;
+	const char *proxy;	/* HOST:PORT; NULL: the target's first UDP */
+	const char *rpc;	/* NULL: the first ctl socket that answers */
+	const char *log;	/* NULL: where the target's log goes */
+	const char *gate;	/* "nft", "hook", "none" */
+	const char *mix;	/* NULL: all "ok" */
+	const char *statedir, *rundir;
+	unsigned gate_budget;	/* seconds of gated time in all */
+	double quiet_max;	/* seconds one QUIET may last */
+	double settle;		/* seconds memory must stay flat */
+	unsigned calls;		/* N: rounds of N, N, 2N, 2N ... */
+	unsigned rounds;
+	enum call_mode mode;
+	double peak_cps;	/* the proxy's expected peak; 0: unknown */
+	bool force;		/* gate although calls are active */
+	bool passive;		/* no gate, no test calls */
+	bool json;
+};
+
+/* Run it and print the report; returns the exit status (memdiag(8)). */
+int diag_run(const struct diag_opts *);
+
+#endif

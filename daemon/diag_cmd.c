@@ -1,0 +1,208 @@
+/*
+ * memdiag --target TARGET [options]: read the options, validate them
+ * once, and hand over to the diagnosis (diag.c).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "diag_cmd.h"
+#include "exitcodes.h"
+#include "gate.h"
+#include "log.h"
+
+const char diag_cmd_synopsis[] = "--target TARGET [--proxy HOST:PORT] "
+    "[--rpc SOCKET] [--log SOURCE]\n"
+    "          [--gate nft|hook|none] [--gate-budget S] [--force] "
+    "[--quiet-max S] [--settle S]\n"
+    "          [--calls N] [--rounds R] [--mix LIST] "
+    "[--mode direct|registered]\n"
+    "          [--peak-cps N] [--passive] [--json] [--state-dir DIR] "
+    "[--run-dir DIR] [-v]";
+
+bool
+diag_cmd_wanted(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--target") == 0 ||
+		    strncmp(argv[i], "--target=", 9) == 0)
+			return argv[1][0] == '-';
+	return false;
+}
+
+static int
+number(const char *opt, const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(v >= min && v <= max)) {
+		log_warnx("%s %s: expected a number from %g to %g", opt, s, min,
+		    max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+parse_args(struct diag_opts *o, int argc, char **argv, int *verbose)
+{
+	static const struct option opts[] = {
+		{ "target", required_argument, NULL, 't' },
+		{ "proxy", required_argument, NULL, 'p' },
+		{ "rpc", required_argument, NULL, 'r' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "gate", required_argument, NULL, 'g' },
+		{ "gate-budget", required_argument, NULL, 'b' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "quiet-max", required_argument, NULL, 'Q' },
+		{ "settle", required_argument, NULL, 's' },
+		{ "calls", required_argument, NULL, 'n' },
+		{ "rounds", required_argument, NULL, 'N' },
+		{ "mix", required_argument, NULL, 'm' },
+		{ "mode", required_argument, NULL, 'M' },
+		{ "peak-cps", required_argument, NULL, 'P' },
+		{ "passive", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "state-dir", required_argument, NULL, 'S' },
+		{ "run-dir", required_argument, NULL, 'R' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	double v;
+	int ch;
+
+	o->gate = "nft";
+	o->gate_budget = GATE_BUDGET_DEFAULT;
+	o->quiet_max = 60;
+	o->settle = 6;	/* tm's wait timer is ~5 s */
+	o->calls = 100;
+	o->rounds = 3;
+	o->mode = CALL_MODE_DIRECT;
+	o->statedir = MEMDIAG_STATEDIR;
+	o->rundir = MEMDIAG_RUNDIR;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			o->target = optarg;
+			break;
+		case 'p':
+			o->proxy = optarg;
+			break;
+		case 'r':
+			o->rpc = optarg;
+			break;
+		case 'l':
+			o->log = optarg;
+			break;
+		case 'g':
+			if (gate_ops_find(optarg) == NULL) {
+				log_warnx("--gate %s: one of %s", optarg,
+				    gate_ops_names());
+				return EX_MD_USAGE;
+			}
+			o->gate = optarg;
+			break;
+		case 'b':
+			if (number("--gate-budget", optarg, 10, 86400, &v))
+				return EX_MD_USAGE;
+			o->gate_budget = (unsigned)v;
+			break;
+		case 'f':
+			o->force = true;
+			break;
+		case 'Q':
+			if (number("--quiet-max", optarg, 1, 3600, &o->quiet_max))
+				return EX_MD_USAGE;
+			break;
+		case 's':
+			if (number("--settle", optarg, 0.5, 600, &o->settle))
+				return EX_MD_USAGE;
+			break;
+		case 'n':
+			if (number("--calls", optarg, 1, 100000, &v))
+				return EX_MD_USAGE;
+			o->calls = (unsigned)v;
+			break;
+		case 'N':
+			if (number("--rounds", optarg, 1, 8, &v))
+				return EX_MD_USAGE;
+			o->rounds = (unsigned)v;
+			break;
+		case 'm':
+			o->mix = optarg;
+			break;
+		case 'M':
+			if (strcmp(optarg, "direct") == 0)
+				o->mode = CALL_MODE_DIRECT;
+			else if (strcmp(optarg, "registered") == 0)
+				o->mode = CALL_MODE_REGISTERED;
+			else {
+				log_warnx("--mode %s: direct or registered",
+				    optarg);
+				return EX_MD_USAGE;
+			}
+			break;
+		case 'P':
+			if (number("--peak-cps", optarg, 1, 100000,
+			    &o->peak_cps))
+				return EX_MD_USAGE;
+			break;
+		case 'a':
+			o->passive = true;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'S':
+			o->statedir = optarg;
+			break;
+		case 'R':
+			o->rundir = optarg;
+			break;
+		case 'v':
+			(*verbose)++;
+			break;
+		case 'h':
+			printf("usage: memdiag %s\n", diag_cmd_synopsis);
+			return -1;
+		default:
+			fprintf(stderr, "usage: memdiag %s\n",
+			    diag_cmd_synopsis);
+			return EX_MD_USAGE;
+		}
+	}
+	if (o->target == NULL || optind != argc) {
+		fprintf(stderr, "usage: memdiag %s\n", diag_cmd_synopsis);
+		return EX_MD_USAGE;
+	}
+	if (o->settle >= o->quiet_max) {
+		log_warnx("--settle %.1f must be shorter than --quiet-max %.1f",
+		    o->settle, o->quiet_max);
+		return EX_MD_USAGE;
+	}
+	return 0;
+}
+
+int
+diag_main(int argc, char **argv)
+{
+	struct diag_opts o;
+	int r, verbose = 0;
+
+	memset(&o, 0, sizeof(o));
+	if ((r = parse_args(&o, argc, argv, &verbose)) != 0)
+		return r < 0 ? EX_MD_OK : r;
+	log_init("memdiag", verbose);
+	return diag_run(&o);
+}
