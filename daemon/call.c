@@ -207,28 +207,31 @@ static void
 call_answered(struct call *c, osip_message_t *resp)
 {
 	struct call_engine *e = c->eng;
-	char branch[SIPMSG_TOKEN_MAX + 8], tok[SIPMSG_TOKEN_MAX];
-	osip_message_t *ack;
+	char branch[SIPMSG_TOKEN_MAX + 8];
+	struct sipmsg_dialog d;
+	char *ack;
+	size_t acklen;
 	unsigned hold = c->batch != NULL ? c->batch->p.hold_ms : 0;
 
 	if (c->batch != NULL)
 		callstat_latency(&c->batch->stat, call_elapsed_ms(&c->t0));
-	sipmsg_token(tok, sizeof(tok));
-	snprintf(branch, sizeof(branch), "z9hG4bK%s", tok);
-	ack = sipmsg_indialog_new(resp, "ACK", c->cseq, sip_local_host(e->sip),
-	    sip_local_port(e->sip), branch);
-	sipmsg_token(tok, sizeof(tok));
-	snprintf(branch, sizeof(branch), "z9hG4bK%s", tok);
-	c->bye = sipmsg_indialog_new(resp, "BYE", c->cseq + 1,
-	    sip_local_host(e->sip), sip_local_port(e->sip), branch);
-	if (ack == NULL || c->bye == NULL) {
-		if (ack != NULL)
-			osip_message_free(ack);
+	if (sipmsg_dialog_init(&d, resp) != 0) {
 		call_finish(c, CALLSTAT_FAILED, 200);
 		return;
 	}
-	sip_send(e->sip, ack);
-	osip_message_free(ack);
+	sipmsg_branch(branch, sizeof(branch));
+	ack = sipmsg_dialog_text_new(&d, "ACK", c->cseq, sip_local_host(e->sip),
+	    sip_local_port(e->sip), branch, &acklen);
+	sipmsg_branch(branch, sizeof(branch));
+	c->bye = sipmsg_dialog_request_new(&d, "BYE", c->cseq + 1,
+	    sip_local_host(e->sip), sip_local_port(e->sip), branch);
+	sipmsg_dialog_clear(&d);
+	sip_send_raw(e->sip, ack, acklen);
+	free(ack);
+	if (c->bye == NULL) {
+		call_finish(c, CALLSTAT_FAILED, 200);
+		return;
+	}
 	if (c->flow != CALL_FLOW_OK) {
 		/* A busy or cancel call was answered: hang up, count 200. */
 		call_send_bye(c);
@@ -369,7 +372,7 @@ call_send(struct call *c, const char *auth)
 {
 	struct call_engine *e = c->eng;
 	char from[CALL_URI_MAX + 64], to[CALL_URI_MAX + 2];
-	char contact[CALL_URI_MAX], extra[1024], tok[SIPMSG_TOKEN_MAX];
+	char contact[CALL_URI_MAX], extra[1024];
 	struct sipmsg_req r;
 	osip_message_t *m;
 	const char *aor;
@@ -384,8 +387,7 @@ call_send(struct call *c, const char *auth)
 	r.cseq = c->cseq;
 	r.via_host = sip_local_host(e->sip);
 	r.via_port = sip_local_port(e->sip);
-	sipmsg_token(tok, sizeof(tok));
-	snprintf(c->branch, sizeof(c->branch), "z9hG4bK%s", tok);
+	sipmsg_branch(c->branch, sizeof(c->branch));
 	r.branch = c->branch;
 	aor = c->kind == CALL_KIND_FLOW && c->flow == CALL_FLOW_REGISTER ?
 	    e->reg_aor : e->aor;

@@ -19,22 +19,27 @@
 #include "log.h"
 #include "xmalloc.h"
 
+/* Sends resp in tr; NULL (osip2 could not build it) ends tr unanswered. */
+static bool
+uas_send(struct call_engine *e, osip_transaction_t *tr, osip_message_t *resp)
+{
+	if (resp == NULL) {
+		sip_drop(e->sip, SIP_DROP_INVALID, "no response can be built");
+		sip_discard(e->sip, tr);
+		return false;
+	}
+	sip_respond(e->sip, tr, resp);
+	return true;
+}
+
 static void
 uas_answer(struct call_engine *e, struct call *c, osip_transaction_t *tr,
     osip_message_t *req, int code, const char *reason)
 {
-	osip_message_t *resp;
-
-	resp = sipmsg_response_new(req, code, reason,
+	uas_send(e, tr, sipmsg_response_new(req, code, reason,
 	    c != NULL ? c->uas_tag : NULL,
 	    code >= 200 && code < 300 && MSG_IS_INVITE(req) ?
-	    e->uas_contact : NULL);
-	if (resp == NULL) {
-		sip_drop(e->sip, SIP_DROP_INVALID, "no response can be built");
-		sip_discard(e->sip, tr);
-		return;
-	}
-	sip_respond(e->sip, tr, resp);
+	    e->uas_contact : NULL));
 }
 
 static void
@@ -61,32 +66,24 @@ uas_retrans(evutil_socket_t fd, short what, void *arg)
 	event_add(c->uas_retrans, &tv);
 }
 
+/* The 2xx goes out in tr, then again until the ACK comes. */
 static void
 uas_answer_2xx(struct call_engine *e, struct call *c, osip_transaction_t *tr,
-    osip_message_t *req)
+    osip_message_t *resp)
 {
 	static const struct timeval t1 = { 0, CALL_T1_MS * 1000 };
-	osip_message_t *resp;
-	char *buf;
-	size_t len;
 
-	resp = sipmsg_response_new(req, 200, "OK", c->uas_tag, e->uas_contact);
-	if (resp == NULL || osip_message_to_str(resp, &buf, &len) != 0) {
-		sip_drop(e->sip, SIP_DROP_INVALID, "no 200 can be built");
-		if (resp != NULL)
-			osip_message_free(resp);
-		sip_discard(e->sip, tr);
-		return;
+	if (resp != NULL) {
+		/* sipmsg's text is the message (see sipmsg.h) */
+		c->uas_2xx = xmalloc(resp->message_length);
+		memcpy(c->uas_2xx, resp->message, resp->message_length);
+		c->uas_2xx_len = resp->message_length;
+		c->uas_2xx_wait_ms = CALL_T1_MS;
+		c->uas_2xx_total_ms = 0;
+		c->uas_retrans = event_new(e->base, -1, 0, uas_retrans, c);
+		event_add(c->uas_retrans, &t1);
 	}
-	c->uas_2xx = xmalloc(len);
-	memcpy(c->uas_2xx, buf, len);
-	c->uas_2xx_len = len;
-	osip_free(buf);
-	c->uas_2xx_wait_ms = CALL_T1_MS;
-	c->uas_2xx_total_ms = 0;
-	c->uas_retrans = event_new(e->base, -1, 0, uas_retrans, c);
-	event_add(c->uas_retrans, &t1);
-	sip_respond(e->sip, tr, resp);
+	uas_send(e, tr, resp);
 }
 
 static void
@@ -103,20 +100,20 @@ uas_stop_2xx(struct call *c)
 static void
 uas_reack(struct call_engine *e, osip_message_t *resp)
 {
-	char branch[SIPMSG_TOKEN_MAX + 8], tok[SIPMSG_TOKEN_MAX];
-	osip_message_t *ack;
+	char branch[SIPMSG_TOKEN_MAX + 8];
+	char *ack;
+	size_t len;
 
-	sipmsg_token(tok, sizeof(tok));
-	snprintf(branch, sizeof(branch), "z9hG4bK%s", tok);
-	ack = sipmsg_indialog_new(resp, "ACK",
+	sipmsg_branch(branch, sizeof(branch));
+	ack = sipmsg_indialog_text_new(resp, "ACK",
 	    (unsigned)strtoul(resp->cseq->number, NULL, 10),
-	    sip_local_host(e->sip), sip_local_port(e->sip), branch);
+	    sip_local_host(e->sip), sip_local_port(e->sip), branch, &len);
 	if (ack == NULL) {
 		sip_drop(e->sip, SIP_DROP_STRAY, "2xx without Contact");
 		return;
 	}
-	sip_send(e->sip, ack);
-	osip_message_free(ack);
+	sip_send_raw(e->sip, ack, len);
+	free(ack);
 	sip_drop(e->sip, SIP_DROP_LATE, "2xx retransmission, ACKed again");
 }
 
@@ -179,11 +176,21 @@ uas_invite(struct call_engine *e, struct call *c, osip_transaction_t *tr,
 		uas_answer(e, c, tr, req, 486, "Busy Here");
 		return;
 	}
-	uas_answer(e, c, tr, req, 180, "Ringing");
 	if (c->flow == CALL_FLOW_OK) {
-		uas_answer_2xx(e, c, tr, req);
+		struct sipmsg_reply rp;
+
+		/* 180 and 200 copy the same headers: written once */
+		if (sipmsg_reply_init(&rp, req, c->uas_tag) != 0) {
+			uas_send(e, tr, NULL);
+			return;
+		}
+		if (uas_send(e, tr, sipmsg_reply_new(&rp, 180, "Ringing", NULL)))
+			uas_answer_2xx(e, c, tr, sipmsg_reply_new(&rp, 200, "OK",
+			    e->uas_contact));
+		sipmsg_reply_clear(&rp);
 		return;
 	}
+	uas_answer(e, c, tr, req, 180, "Ringing");
 	for (i = 0; i < CALL_FORKS; i++)
 		if (c->uas_ist[i] == NULL) {
 			c->uas_ist[i] = tr;

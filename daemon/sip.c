@@ -4,7 +4,8 @@
  * timer tick feeds events in, then the four execute functions run the
  * state machines and the hooks answer. Transactions are freed only after
  * the execute functions return (osip2 still reads them in the kill
- * callback).
+ * callback). Incoming messages find their transaction through an index
+ * by branch (sip_index.c), not osip2's walk over every transaction.
  */
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -22,6 +23,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "sip.h"
+#include "sip_index.h"
 #include "sip_udp.h"
 #include "sipmsg.h"
 #include "xmalloc.h"
@@ -36,6 +38,7 @@ struct sip {
 	const struct sip_hooks *hooks;
 	void *arg;
 	struct sip_udp udp;
+	struct sip_index *index;
 	struct event *read_ev, *tick_ev, *run_ev;
 	osip_transaction_t **dead;
 	size_t ndead, deadcap;
@@ -71,6 +74,14 @@ uint64_t
 sip_drops(const struct sip *s, enum sip_drop k)
 {
 	return s->drops[k];
+}
+
+/* Frees tr, out of the index first. */
+static void
+sip_transaction_free(struct sip *s, osip_transaction_t *tr)
+{
+	sip_index_remove(s->index, tr);
+	osip_transaction_free(tr);
 }
 
 static struct sip *
@@ -123,6 +134,9 @@ sip_send(struct sip *s, osip_message_t *m)
 	size_t len;
 	int rc;
 
+	/* sipmsg's messages carry their text: sent as it is, not copied */
+	if (osip_message_get__property(m) == 1 && m->message != NULL)
+		return sip_send_raw(s, m->message, m->message_length);
 	if (osip_message_to_str(m, &buf, &len) != 0)
 		return -1;
 	rc = sip_send_raw(s, buf, len);
@@ -268,7 +282,7 @@ sip_reap(struct sip *s)
 	size_t i;
 
 	for (i = 0; i < s->ndead; i++)
-		osip_transaction_free(s->dead[i]);
+		sip_transaction_free(s, s->dead[i]);
 	s->ndead = 0;
 }
 
@@ -357,6 +371,7 @@ sip_request(struct sip *s, osip_message_t *req)
 	}
 	osip_transaction_set_out_socket(tr, s->udp.fd);
 	sip_shorten(tr);
+	sip_index_add(s->index, tr);
 	ev = osip_new_outgoing_sipmessage(req);
 	ev->transactionid = tr->transactionid;
 	osip_transaction_add_event(tr, ev);
@@ -391,6 +406,7 @@ sip_new_server(struct sip *s, osip_event_t *ev)
 	}
 	osip_transaction_set_out_socket(tr, s->udp.fd);
 	sip_shorten(tr);
+	sip_index_add(s->index, tr);
 	osip_transaction_add_event(tr, ev);
 	sip_wake(s);
 }
@@ -418,7 +434,7 @@ sip_input(struct sip *s, const char *buf, size_t len)
 		osip_event_free(ev);
 		return;
 	}
-	if (osip_find_transaction_and_add_event(s->osip, ev) == 0) {
+	if (sip_index_add_event(s->index, s->osip, ev) == 0) {
 		sip_wake(s);
 		return;
 	}
@@ -484,6 +500,7 @@ sip_new(struct event_base *base, const char *proxy,
 		fatalx(EX_MD_INTERNAL, "osip_init failed");
 	osip_set_application_context(s->osip, s);
 	sip_callbacks(s->osip);
+	s->index = sip_index_new();
 	s->buf = xmalloc(SIP_BUFSIZE);
 	s->read_ev = event_new(base, s->udp.fd, EV_READ | EV_PERSIST, sip_on_read,
 	    s);
@@ -498,12 +515,12 @@ sip_new(struct event_base *base, const char *proxy,
 }
 
 static void
-sip_free_list(osip_list_t *l)
+sip_free_list(struct sip *s, osip_list_t *l)
 {
 	osip_transaction_t *tr;
 
 	while ((tr = osip_list_get(l, 0)) != NULL)
-		osip_transaction_free(tr);
+		sip_transaction_free(s, tr);
 }
 
 void
@@ -515,11 +532,12 @@ sip_free(struct sip *s)
 	event_free(s->tick_ev);
 	event_free(s->run_ev);
 	sip_reap(s);
-	sip_free_list(&s->osip->osip_ict_transactions);
-	sip_free_list(&s->osip->osip_ist_transactions);
-	sip_free_list(&s->osip->osip_nict_transactions);
-	sip_free_list(&s->osip->osip_nist_transactions);
+	sip_free_list(s, &s->osip->osip_ict_transactions);
+	sip_free_list(s, &s->osip->osip_ist_transactions);
+	sip_free_list(s, &s->osip->osip_nict_transactions);
+	sip_free_list(s, &s->osip->osip_nist_transactions);
 	osip_release(s->osip);
+	sip_index_free(s->index);
 	close(s->udp.fd);
 	free(s->dead);
 	free(s->buf);

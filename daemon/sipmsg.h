@@ -1,10 +1,13 @@
 /*
- * sipmsg: SIP messages for test calls. Requests are written as text and
- * parsed by osip2, so what goes out is exactly what a reader of this file
- * sees; responses, ACK, BYE and CANCEL derive from the message they answer
- * or follow. Digest authorization (RFC 2617/8760, MD5 via nettle) and the
- * checks that a message from the network must pass before it reaches a
- * transaction. No sockets, no event loop.
+ * sipmsg: SIP messages for test calls. Messages are written as text, so
+ * what goes out is exactly what a reader of this file sees; responses,
+ * ACK, BYE and CANCEL derive from the message they answer or follow.
+ * For a transaction osip2 parses only the start line and the headers its
+ * transactions read, which come first; the whole text is the message's
+ * cached form, and that is what is sent. Digest authorization (RFC
+ * 2617/8760, MD5 via nettle) and the checks that a message from the
+ * network must pass before it reaches a transaction. No sockets, no event
+ * loop.
  */
 #ifndef MEMDIAG_SIPMSG_H
 #define MEMDIAG_SIPMSG_H
@@ -36,28 +39,73 @@ struct sipmsg_req {
 	size_t body_len;
 };
 
-/* A request as described; NULL if osip2 refuses the result. */
+/*
+ * A request as described; NULL if osip2 refuses the result. Parsed: the
+ * request line, Via, Route, From, To, Call-ID, CSeq and extra.
+ */
 osip_message_t *sipmsg_request_new(const struct sipmsg_req *);
 
 /*
- * A response to req. to_tag is added when the request's To has none;
- * Record-Route is copied for 101-299 (RFC 3261 12.1.1); contact may be
- * NULL.
+ * What the responses to a request copy from it (RFC 3261 8.2.6.2), as
+ * text: its Vias, Record-Routes, From, To (with to_tag when it has none),
+ * Call-ID and CSeq, written once for all the responses. -1 when osip2
+ * cannot write one of them out.
  */
+struct sipmsg_reply {
+	char *text;
+	size_t top_via, vias, record_routes, len;	/* where each ends */
+};
+
+int sipmsg_reply_init(struct sipmsg_reply *, const osip_message_t *req,
+    const char *to_tag);
+void sipmsg_reply_clear(struct sipmsg_reply *);
+/*
+ * A response: Record-Route is copied for 101-299 (RFC 3261 12.1.1);
+ * contact may be NULL. Parsed: the status line and the top Via.
+ */
+osip_message_t *sipmsg_reply_new(const struct sipmsg_reply *, int code,
+    const char *reason, const char *contact);
+/* The same for a single response to req. */
 osip_message_t *sipmsg_response_new(const osip_message_t *req, int code,
     const char *reason, const char *to_tag, const char *contact);
 
 /*
- * ACK or BYE in the dialog a 2xx to INVITE created: Request-URI is the
- * 2xx's Contact, Route its Record-Route reversed (RFC 3261 12.1.2).
- * NULL when the 2xx has no Contact.
+ * The dialog a 2xx to INVITE created, as its requests (ACK, BYE) write
+ * it: Request-URI the 2xx's Contact, Route its Record-Route reversed
+ * (RFC 3261 12.1.2), From, To and Call-ID. -1 when the 2xx has no
+ * Contact (or osip2 cannot write a header out).
  */
+struct sipmsg_dialog {
+	char *ruri;
+	char *headers;
+	size_t len;
+};
+
+int sipmsg_dialog_init(struct sipmsg_dialog *, const osip_message_t *resp2xx);
+void sipmsg_dialog_clear(struct sipmsg_dialog *);
+/* A request in the dialog, parsed as sipmsg_request_new's. */
+osip_message_t *sipmsg_dialog_request_new(const struct sipmsg_dialog *,
+    const char *method, unsigned cseq, const char *via_host,
+    unsigned via_port, const char *branch);
+/*
+ * The same as text only, *len bytes and a NUL, for a request no
+ * transaction carries (the ACK for a 2xx); caller frees.
+ */
+char *sipmsg_dialog_text_new(const struct sipmsg_dialog *, const char *method,
+    unsigned cseq, const char *via_host, unsigned via_port,
+    const char *branch, size_t *len);
+/* Both for a single request from resp2xx; NULL when it has no Contact. */
 osip_message_t *sipmsg_indialog_new(const osip_message_t *resp2xx,
     const char *method, unsigned cseq, const char *via_host,
     unsigned via_port, const char *branch);
+char *sipmsg_indialog_text_new(const osip_message_t *resp2xx,
+    const char *method, unsigned cseq, const char *via_host,
+    unsigned via_port, const char *branch, size_t *len);
 
-/* A fresh random token: tags, branches (the caller adds z9hG4bK). */
+/* A fresh random token for tags: 16 hex digits, or what fits. */
 void sipmsg_token(char *buf, size_t len);
+/* A fresh branch: the magic cookie z9hG4bK and a token. */
+void sipmsg_branch(char *buf, size_t len);
 
 /* "number@host" or "number" of a Call-ID, into buf; "" when absent. */
 const char *sipmsg_call_id(const osip_call_id_t *, char *buf, size_t len);

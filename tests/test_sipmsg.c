@@ -31,6 +31,21 @@ parse(const char *text)
 	return m;
 }
 
+/* What goes out for m: its whole text, parsed. */
+static osip_message_t *
+sent(osip_message_t *m)
+{
+	osip_message_t *w;
+	char *s;
+	size_t len;
+
+	assert_int_equal(osip_message_to_str(m, &s, &len), 0);
+	w = parse(s);
+	assert_non_null(w);
+	osip_free(s);
+	return w;
+}
+
 static char *
 header_value(osip_message_t *m, const char *name)
 {
@@ -67,45 +82,133 @@ static const struct sipmsg_req base_req = {
 static void
 test_request(void **state)
 {
-	osip_message_t *m = sipmsg_request_new(&base_req);
+	osip_message_t *m = sipmsg_request_new(&base_req), *w;
+	osip_contact_t *ct = NULL;
 	char buf[64];
 
 	(void)state;
 	assert_non_null(m);
+	/* what a client transaction reads is parsed */
 	assert_null(sipmsg_check(m));
 	assert_string_equal(m->sip_method, "INVITE");
+	assert_string_equal(m->req_uri->host, "127.0.0.1");
 	assert_string_equal(m->cseq->number, "7");
 	assert_string_equal(sipmsg_call_id(m->call_id, buf, sizeof(buf)),
 	    "md1-1");
-	assert_int_equal(osip_list_size(&m->bodies), 1);
+	/* and the whole message goes out */
+	w = sent(m);
+	assert_null(sipmsg_check(w));
+	assert_string_equal(w->cseq->method, "INVITE");
+	assert_int_equal(osip_list_size(&w->bodies), 1);
+	assert_string_equal(w->content_length->value, "5");
+	assert_int_equal(osip_message_get_contact(w, 0, &ct), 0);
+	assert_string_equal(ct->url->username, "uac");
+	osip_message_free(w);
+	osip_message_free(m);
+}
+
+static void
+test_request_extra(void **state)
+{
+	struct sipmsg_req r = base_req;
+	osip_message_t *m, *w;
+	osip_proxy_authorization_t *pa = NULL;
+	char *v;
+
+	(void)state;
+	r.method = "REGISTER";
+	r.body = NULL;
+	r.route = "<sip:10.0.0.1;lr>";
+	r.extra = "Expires: 60\r\nProxy-Authorization: Digest username=\"u\", "
+	    "realm=\"r\", nonce=\"n\", uri=\"sip:x\", response=\"abc\"\r\n";
+	m = sipmsg_request_new(&r);
+	assert_non_null(m);
+	/* osip2 copies credentials and Route into its ACK for a non-2xx */
+	assert_int_equal(osip_list_size(&m->routes), 1);
+	assert_int_equal(osip_message_get_proxy_authorization(m, 0, &pa), 0);
+	w = sent(m);
+	assert_null(sipmsg_check(w));
+	v = header_value(m, "Expires: ");
+	assert_string_equal(v, "60");
+	free(v);
+	v = header_value(m, "Content-Length: ");
+	assert_string_equal(v, "0");
+	free(v);
+	osip_message_free(w);
 	osip_message_free(m);
 }
 
 static void
 test_response(void **state)
 {
-	osip_message_t *req, *resp;
+	osip_message_t *req, *resp, *w;
 	osip_generic_param_t *tag = NULL;
-	struct sipmsg_req r = base_req;
+	osip_contact_t *ct = NULL;
+	struct sipmsg_reply rp;
+	char *v;
 
 	(void)state;
-	r.route = NULL;
-	req = sipmsg_request_new(&r);
+	req = parse("INVITE sip:uas@127.0.0.1:5062 SIP/2.0\r\n"
+	    "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKp\r\n"
+	    "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKu;rport=5062\r\n"
+	    "Record-Route: <sip:10.0.0.1;lr>\r\n"
+	    "Record-Route: <sip:10.0.0.2;lr>\r\n"
+	    "From: <sip:memdiag@127.0.0.1>;tag=abc\r\n"
+	    "To: <sip:uas@127.0.0.1:5062>\r\nCall-ID: md1-1\r\n"
+	    "CSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n");
 	assert_non_null(req);
-	osip_message_set_record_route(req, "<sip:10.0.0.1;lr>");
-	osip_message_set_record_route(req, "<sip:10.0.0.2;lr>");
 	resp = sipmsg_response_new(req, 200, "OK", "uastag",
 	    "sip:uas@127.0.0.1:5062");
 	assert_non_null(resp);
-	assert_null(sipmsg_check(resp));
+	/* the transaction reads the status and where the top Via says */
 	assert_int_equal(resp->status_code, 200);
-	assert_int_equal(osip_to_get_tag(resp->to, &tag), 0);
+	assert_string_equal(((osip_via_t *)osip_list_get(&resp->vias, 0))->port,
+	    "5060");
+	w = sent(resp);
+	assert_null(sipmsg_check(w));
+	assert_int_equal(w->status_code, 200);
+	assert_int_equal(osip_list_size(&w->vias), 2);
+	assert_int_equal(osip_to_get_tag(w->to, &tag), 0);
 	assert_string_equal(tag->gvalue, "uastag");
-	assert_int_equal(osip_list_size(&resp->record_routes), 2);
+	assert_int_equal(osip_list_size(&w->record_routes), 2);
+	assert_int_equal(osip_message_get_contact(w, 0, &ct), 0);
+	assert_string_equal(w->cseq->number, "7");
+	osip_message_free(w);
 	osip_message_free(resp);
-	/* no Record-Route in a 486, no second tag once the To has one */
+	/* no Record-Route in a 486 */
 	resp = sipmsg_response_new(req, 486, "Busy Here", "t", NULL);
-	assert_int_equal(osip_list_size(&resp->record_routes), 0);
+	w = sent(resp);
+	assert_null(sipmsg_check(w));
+	assert_int_equal(osip_list_size(&w->record_routes), 0);
+	assert_int_equal(osip_list_size(&w->vias), 2);
+	osip_message_free(w);
+	osip_message_free(resp);
+	/* 180 and 200 from one reply: the same headers, one To-tag */
+	assert_int_equal(sipmsg_reply_init(&rp, req, "t2"), 0);
+	resp = sipmsg_reply_new(&rp, 180, "Ringing", NULL);
+	v = header_value(resp, "To: ");
+	assert_string_equal(v, "<sip:uas@127.0.0.1:5062>;tag=t2");
+	free(v);
+	w = sent(resp);
+	assert_int_equal(osip_list_size(&w->record_routes), 2);
+	assert_int_equal(osip_message_get_contact(w, 0, &ct), -1);
+	osip_message_free(w);
+	osip_message_free(resp);
+	resp = sipmsg_reply_new(&rp, 487, "Request Terminated", NULL);
+	w = sent(resp);
+	assert_int_equal(w->status_code, 487);
+	assert_int_equal(osip_list_size(&w->record_routes), 0);
+	assert_int_equal(osip_to_get_tag(w->to, &tag), 0);
+	assert_string_equal(tag->gvalue, "t2");
+	osip_message_free(w);
+	osip_message_free(resp);
+	sipmsg_reply_clear(&rp);
+	/* no second tag once the To has one */
+	osip_to_set_tag(req->to, osip_strdup("old"));
+	resp = sipmsg_response_new(req, 200, "OK", "new", NULL);
+	v = header_value(resp, "To: ");
+	assert_string_equal(v, "<sip:uas@127.0.0.1:5062>;tag=old");
+	free(v);
 	osip_message_free(resp);
 	osip_message_free(req);
 }
@@ -113,8 +216,9 @@ test_response(void **state)
 static void
 test_indialog(void **state)
 {
-	osip_message_t *resp, *bye;
-	char *route;
+	osip_message_t *resp, *bye, *w;
+	char *route, *text;
+	size_t len;
 
 	(void)state;
 	resp = parse("SIP/2.0 200 OK\r\n"
@@ -135,13 +239,37 @@ test_indialog(void **state)
 	free(route);
 	assert_string_equal(bye->cseq->method, "BYE");
 	assert_string_equal(bye->cseq->number, "4");
+	/* osip2 picks the destination from the parsed Route */
+	assert_int_equal(osip_list_size(&bye->routes), 2);
+	w = sent(bye);
+	assert_null(sipmsg_check(w));
+	osip_message_free(w);
+	route = header_value(bye, "Max-Forwards: ");
+	assert_string_equal(route, "70");
+	free(route);
 	osip_message_free(bye);
+	/* the ACK for the 2xx: the same dialog, as text only */
+	text = sipmsg_indialog_text_new(resp, "ACK", 3, "127.0.0.1", 5062,
+	    "z9hG4bKack", &len);
+	assert_non_null(text);
+	assert_int_equal(strlen(text), len);
+	w = parse(text);
+	assert_non_null(w);
+	assert_null(sipmsg_check(w));
+	assert_string_equal(w->sip_method, "ACK");
+	assert_string_equal(w->req_uri->host, "192.0.2.9");
+	assert_string_equal(w->cseq->number, "3");
+	assert_int_equal(osip_list_size(&w->routes), 2);
+	osip_message_free(w);
+	free(text);
 	/* a 2xx without Contact gives nothing to send to */
 	osip_message_free(resp);
 	resp = parse("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\n"
 	    "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\n"
 	    "Call-ID: abc\r\nCSeq: 3 INVITE\r\nContent-Length: 0\r\n\r\n");
 	assert_null(sipmsg_indialog_new(resp, "ACK", 3, "h", 1, "z9hG4bKa"));
+	assert_null(sipmsg_indialog_text_new(resp, "ACK", 3, "h", 1,
+	    "z9hG4bKa", &len));
 	osip_message_free(resp);
 }
 
@@ -335,6 +463,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request),
+		cmocka_unit_test(test_request_extra),
 		cmocka_unit_test(test_response),
 		cmocka_unit_test(test_indialog),
 		cmocka_unit_test(test_digest_vectors),
