@@ -12,6 +12,7 @@
 #include "diag_cmd.h"
 #include "exitcodes.h"
 #include "gate.h"
+#include "cmdline.h"
 #include "log.h"
 
 const char diag_cmd_synopsis[] = "--target TARGET [--proxy HOST:PORT] "
@@ -33,23 +34,6 @@ diag_cmd_wanted(int argc, char **argv)
 		    strncmp(argv[i], "--target=", 9) == 0)
 			return argv[1][0] == '-';
 	return false;
-}
-
-static int
-number(const char *opt, const char *s, double min, double max, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || !(v >= min && v <= max)) {
-		log_warnx("%s %s: expected a number from %g to %g", opt, s, min,
-		    max);
-		return -1;
-	}
-	*out = v;
-	return 0;
 }
 
 static int
@@ -114,7 +98,7 @@ parse_args(struct diag_opts *o, int argc, char **argv, int *verbose)
 			o->gate = optarg;
 			break;
 		case 'b':
-			if (number("--gate-budget", optarg, 10, 86400, &v))
+			if (cmdline_number("--gate-budget", optarg, 10, 86400, &v))
 				return EX_MD_USAGE;
 			o->gate_budget = (unsigned)v;
 			break;
@@ -122,20 +106,20 @@ parse_args(struct diag_opts *o, int argc, char **argv, int *verbose)
 			o->force = true;
 			break;
 		case 'Q':
-			if (number("--quiet-max", optarg, 1, 3600, &o->quiet_max))
+			if (cmdline_number("--quiet-max", optarg, 1, 3600, &o->quiet_max))
 				return EX_MD_USAGE;
 			break;
 		case 's':
-			if (number("--settle", optarg, 0.5, 600, &o->settle))
+			if (cmdline_number("--settle", optarg, 0.5, 600, &o->settle))
 				return EX_MD_USAGE;
 			break;
 		case 'n':
-			if (number("--calls", optarg, 1, 100000, &v))
+			if (cmdline_number("--calls", optarg, 1, 100000, &v))
 				return EX_MD_USAGE;
 			o->calls = (unsigned)v;
 			break;
 		case 'N':
-			if (number("--rounds", optarg, 1, 8, &v))
+			if (cmdline_number("--rounds", optarg, 1, 8, &v))
 				return EX_MD_USAGE;
 			o->rounds = (unsigned)v;
 			break;
@@ -154,7 +138,7 @@ parse_args(struct diag_opts *o, int argc, char **argv, int *verbose)
 			}
 			break;
 		case 'P':
-			if (number("--peak-cps", optarg, 1, 100000,
+			if (cmdline_number("--peak-cps", optarg, 1, 100000,
 			    &o->peak_cps))
 				return EX_MD_USAGE;
 			break;

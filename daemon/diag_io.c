@@ -153,27 +153,9 @@ exempt_engine(struct diag *d)
 	struct sip_socket s[8];
 	size_t i, n = call_engine_sockets(d->eng, s, 8);
 
-	for (i = 0; i < n && i < 8; i++) {
-		struct gate_addr a;
-
-		memset(&a, 0, sizeof(a));
-		a.family = s[i].addr.ss_family;
-		a.proto = IPPROTO_UDP;
-		if (a.family == AF_INET) {
-			struct sockaddr_in *sin =
-			    (struct sockaddr_in *)&s[i].addr;
-
-			memcpy(a.addr, &sin->sin_addr, 4);
-			a.port = ntohs(sin->sin_port);
-		} else {
-			struct sockaddr_in6 *s6 =
-			    (struct sockaddr_in6 *)&s[i].addr;
-
-			memcpy(a.addr, &s6->sin6_addr, 16);
-			a.port = ntohs(s6->sin6_port);
-		}
-		gate_spec_add(d->spec.self, &d->spec.nself, &a);
-	}
+	for (i = 0; i < n && i < 8; i++)
+		gate_spec_add_sockaddr(d->spec.self, &d->spec.nself,
+		    &s[i].addr, IPPROTO_UDP);
 }
 
 /* 0, or a status (with d->status and d->err set) */

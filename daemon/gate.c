@@ -396,3 +396,27 @@ gate_cleanup(const char *rundir, int *failed)
 	*failed = f1 + f2;
 	return n;
 }
+
+bool
+gate_spec_add_sockaddr(struct gate_addr *list, size_t *n,
+    const struct sockaddr_storage *ss, int proto)
+{
+	struct gate_addr a;
+
+	memset(&a, 0, sizeof(a));
+	a.family = ss->ss_family;
+	a.proto = proto;
+	if (a.family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+		memcpy(a.addr, &sin->sin_addr, 4);
+		a.port = ntohs(sin->sin_port);
+	} else if (a.family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+		memcpy(a.addr, &s6->sin6_addr, 16);
+		a.port = ntohs(s6->sin6_port);
+	} else
+		return false;
+	return gate_spec_add(list, n, &a);
+}

@@ -15,6 +15,8 @@
 #ifndef MEMDIAG_GATE_H
 #define MEMDIAG_GATE_H
 
+#include <sys/socket.h>
+
 #include <sys/types.h>
 
 #include <stdbool.h>
@@ -101,6 +103,9 @@ bool gate_addr_is_any(const struct gate_addr *);
 /* Append; false when the list is full or the address already in it. */
 bool gate_spec_add(struct gate_addr *list, size_t *n,
     const struct gate_addr *a);
+/* The same for a socket address (memdiag's own sockets, to exempt). */
+bool gate_spec_add_sockaddr(struct gate_addr *list, size_t *n,
+    const struct sockaddr_storage *ss, int proto);
 /* Is the spec sound for backend ops? 0, or 64/78 with err. */
 int gate_spec_check(const struct gate_spec *, const struct gate_ops *,
     char *err, size_t errlen);

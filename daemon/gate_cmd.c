@@ -29,6 +29,7 @@
 #include "call.h"
 #include "exitcodes.h"
 #include "gate.h"
+#include "cmdline.h"
 #include "log.h"
 #include "procfs.h"
 #include "rpc.h"
@@ -83,23 +84,6 @@ now_mono(void)
 }
 
 static int
-number(const char *opt, const char *s, double min, double max, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || !(v >= min && v <= max)) {
-		log_warnx("%s %s: expected a number from %g to %g", opt, s, min,
-		    max);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-static int
 parse_args(struct gate_cmd *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -140,19 +124,19 @@ parse_args(struct gate_cmd *c, int argc, char **argv)
 			c->target = optarg;
 			break;
 		case 'H':
-			if (number("--hold", optarg, 0, 86400, &c->hold))
+			if (cmdline_number("--hold", optarg, 0, 86400, &c->hold))
 				return EX_MD_USAGE;
 			break;
 		case 'g':
 			c->backend = optarg;
 			break;
 		case 'b':
-			if (number("--budget", optarg, 1, 86400, &v))
+			if (cmdline_number("--budget", optarg, 1, 86400, &v))
 				return EX_MD_USAGE;
 			c->spec.budget = (unsigned)v;
 			break;
 		case 'e':
-			if (number("--element-timeout", optarg, 1,
+			if (cmdline_number("--element-timeout", optarg, 1,
 			    GATE_ELEMENT_TIMEOUT_MAX, &v))
 				return EX_MD_USAGE;
 			c->spec.element_timeout = (unsigned)v;
@@ -183,7 +167,7 @@ parse_args(struct gate_cmd *c, int argc, char **argv)
 			c->force = true;
 			break;
 		case 'n':
-			if (number("--calls", optarg, 0, 1e6, &v))
+			if (cmdline_number("--calls", optarg, 0, 1e6, &v))
 				return EX_MD_USAGE;
 			c->calls = (unsigned)v;
 			break;
@@ -200,7 +184,7 @@ parse_args(struct gate_cmd *c, int argc, char **argv)
 			c->open_cmd = optarg;
 			break;
 		case 'T':
-			if (number("--hook-timeout", optarg, 1, 3600, &v))
+			if (cmdline_number("--hook-timeout", optarg, 1, 3600, &v))
 				return EX_MD_USAGE;
 			c->spec.hook_timeout = (unsigned)v;
 			break;
@@ -447,27 +431,9 @@ exempt_engine(struct gate_cmd *c)
 	struct sip_socket s[8];
 	size_t i, n = call_engine_sockets(c->eng, s, 8);
 
-	for (i = 0; i < n && i < 8; i++) {
-		struct gate_addr a;
-
-		memset(&a, 0, sizeof(a));
-		a.family = s[i].addr.ss_family;
-		a.proto = IPPROTO_UDP;
-		if (a.family == AF_INET) {
-			struct sockaddr_in *sin =
-			    (struct sockaddr_in *)&s[i].addr;
-
-			memcpy(a.addr, &sin->sin_addr, 4);
-			a.port = ntohs(sin->sin_port);
-		} else {
-			struct sockaddr_in6 *s6 =
-			    (struct sockaddr_in6 *)&s[i].addr;
-
-			memcpy(a.addr, &s6->sin6_addr, 16);
-			a.port = ntohs(s6->sin6_port);
-		}
-		gate_spec_add(c->spec.self, &c->spec.nself, &a);
-	}
+	for (i = 0; i < n && i < 8; i++)
+		gate_spec_add_sockaddr(c->spec.self, &c->spec.nself,
+		    &s[i].addr, IPPROTO_UDP);
 }
 
 static void

@@ -1,0 +1,10 @@
+/* cmdline: what the commands' option parsers share. */
+#ifndef MEMDIAG_CMDLINE_H
+#define MEMDIAG_CMDLINE_H
+
+/* A number for option opt in [min, max]; 0, or -1 after one line saying
+ * what was expected. */
+int cmdline_number(const char *opt, const char *s, double min, double max,
+    double *out);
+
+#endif
