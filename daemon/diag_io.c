@@ -30,29 +30,12 @@
 int
 diag_proxy_addr(struct diag *d)
 {
-	char ip[INET6_ADDRSTRLEN];
-	size_t i;
-
 	if (d->o->proxy != NULL) {
 		snprintf(d->proxy, sizeof(d->proxy), "%s", d->o->proxy);
 		return 0;
 	}
-	for (i = 0; i < d->t->nlisten; i++) {
-		const struct target_addr *a = &d->t->listen[i];
-		struct gate_addr g = { .family = a->family };
-
-		if (a->proto != IPPROTO_UDP)
-			continue;
-		memcpy(g.addr, a->addr, sizeof(g.addr));
-		if (gate_addr_is_any(&g))
-			snprintf(ip, sizeof(ip), "%s", a->family == AF_INET ?
-			    "127.0.0.1" : "::1");
-		else
-			inet_ntop(a->family, a->addr, ip, sizeof(ip));
-		snprintf(d->proxy, sizeof(d->proxy), a->family == AF_INET6 ?
-		    "[%s]:%u" : "%s:%u", ip, a->port);
+	if (target_udp_hostport(d->t, 0, d->proxy, sizeof(d->proxy)))
 		return 0;
-	}
 	snprintf(d->err, sizeof(d->err), "%s pid %d listens on no UDP "
 	    "address for test calls: give --proxy HOST:PORT", d->t->flavour,
 	    (int)d->t->main.pid);

@@ -169,25 +169,11 @@ open_waker(struct dump_cmd *c, const struct target *t)
 		.unmatched = waker_unmatched,
 		.request = waker_request,
 	};
-	char proxy[INET6_ADDRSTRLEN + 16], ip[INET6_ADDRSTRLEN];
+	char proxy[INET6_ADDRSTRLEN + 16];
 	size_t i;
 	int status;
 
-	for (i = 0; i < t->nlisten; i++) {
-		const struct target_addr *a = &t->listen[i];
-		bool any = a->family == AF_INET ?
-		    *(const uint32_t *)a->addr == 0 :
-		    memcmp(a->addr, in6addr_any.s6_addr, 16) == 0;
-
-		if (a->proto != IPPROTO_UDP)
-			continue;
-		if (any)
-			snprintf(ip, sizeof(ip), "%s", a->family == AF_INET ?
-			    "127.0.0.1" : "::1");
-		else
-			inet_ntop(a->family, a->addr, ip, sizeof(ip));
-		snprintf(proxy, sizeof(proxy), a->family == AF_INET6 ?
-		    "[%s]:%u" : "%s:%u", ip, a->port);
+	for (i = 0; target_udp_hostport(t, i, proxy, sizeof(proxy)); i++) {
 		c->sip = sip_new(c->base, proxy, &none, NULL, &status);
 		if (c->sip != NULL)
 			return;

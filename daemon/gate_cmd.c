@@ -399,32 +399,6 @@ gated_from_target(struct gate_cmd *c)
 	}
 }
 
-/* The proxy's first UDP address, for the test calls. */
-static bool
-call_proxy(const struct target *t, char *buf, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN];
-	size_t i;
-
-	for (i = 0; i < t->nlisten; i++) {
-		const struct target_addr *a = &t->listen[i];
-		struct gate_addr g = { .family = a->family };
-
-		if (a->proto != IPPROTO_UDP)
-			continue;
-		memcpy(g.addr, a->addr, sizeof(g.addr));
-		if (gate_addr_is_any(&g))
-			snprintf(ip, sizeof(ip), "%s", a->family == AF_INET ?
-			    "127.0.0.1" : "::1");
-		else
-			inet_ntop(a->family, a->addr, ip, sizeof(ip));
-		snprintf(buf, len, a->family == AF_INET6 ? "[%s]:%u" : "%s:%u",
-		    ip, a->port);
-		return true;
-	}
-	return false;
-}
-
 static void
 exempt_engine(struct gate_cmd *c)
 {
@@ -701,7 +675,7 @@ gate_cmd_run(struct gate_cmd *c, const struct gate_ops *ops)
 	if (c->calls > 0) {
 		struct call_conf conf = { 0 };
 
-		if (!call_proxy(c->t, proxy, sizeof(proxy))) {
+		if (!target_udp_hostport(c->t, 0, proxy, sizeof(proxy))) {
 			snprintf(c->err, sizeof(c->err), "--calls: the proxy "
 			    "listens on no UDP address");
 			status = EX_MD_UNAVAILABLE;

@@ -104,6 +104,12 @@ long target_blocked_syscall(pid_t pid);
 int target_lock(const struct target *, const char *dir, int *fd, char *err,
     size_t errlen);
 
+/* The proxy's nth UDP listening address as "HOST:PORT" ("[v6]:PORT"), a
+ * wildcard as loopback: where test calls and wake-ups go. false past the
+ * last one. */
+bool target_udp_hostport(const struct target *, size_t nth, char *buf,
+    size_t len);
+
 const char *target_log_kind_name(enum target_log_kind);
 /* "udp:127.0.0.1:5060", "tcp:[::1]:5060" */
 void target_addr_str(const struct target_addr *, char *buf, size_t len);

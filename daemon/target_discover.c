@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <limits.h>
 #include <stdio.h>
@@ -165,3 +166,28 @@ target_discover_log(struct target *t)
 	    "file" : "syslog(3) to a syslog daemon (give --log FILE)");
 }
 
+
+bool
+target_udp_hostport(const struct target *t, size_t nth, char *buf,
+    size_t len)
+{
+	static const uint8_t any[16];
+	char ip[INET6_ADDRSTRLEN];
+	size_t i;
+
+	for (i = 0; i < t->nlisten; i++) {
+		const struct target_addr *a = &t->listen[i];
+
+		if (a->proto != IPPROTO_UDP || nth-- > 0)
+			continue;
+		if (memcmp(a->addr, any, a->family == AF_INET ? 4 : 16) == 0)
+			snprintf(ip, sizeof(ip), "%s", a->family == AF_INET ?
+			    "127.0.0.1" : "::1");
+		else
+			inet_ntop(a->family, a->addr, ip, sizeof(ip));
+		snprintf(buf, len, a->family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+		    ip, a->port);
+		return true;
+	}
+	return false;
+}
