@@ -52,6 +52,24 @@ ctl_cmp(const void *a, const void *b)
 	return ctl_rank(*(char *const *)a) - ctl_rank(*(char *const *)b);
 }
 
+/*
+ * "unix:/var/run/kamailio//kamailio_ctl" (ctl's default, built on the
+ * /var/run symlink) as the operator knows it: unix:/run/kamailio/...
+ */
+static void
+ctl_canonical(char **addr)
+{
+	char real[PATH_MAX], *p = strchr(*addr, ':');
+
+	if (p == NULL || p[1] != '/' || realpath(p + 1, real) == NULL ||
+	    strcmp(real, p + 1) == 0)
+		return;
+	p[1] = '\0';
+	xasprintf(&p, "%s%s", *addr, real);
+	free(*addr);
+	*addr = p;
+}
+
 void
 target_discover_sockets(struct target *t)
 {
@@ -93,6 +111,8 @@ target_discover_sockets(struct target *t)
 	}
 	free(socks);
 	t->ctl = procfs_unix_paths(t->main.pid, inodes, n, &t->nctl);
+	for (i = 0; i < t->nctl; i++)
+		ctl_canonical(&t->ctl[i]);
 	if (t->nctl > 1)
 		qsort(t->ctl, t->nctl, sizeof(*t->ctl), ctl_cmp);
 	free(inodes);
@@ -116,7 +136,7 @@ unix_socket_path_is(pid_t pid, unsigned long ino, const char *want)
 }
 
 /* Where do the proxy's log lines go? stderr with -E (or log_stderror),
- * else syslog(3): journald where it owns /dev/log, else a syslog daemon. */
+ * else syslog(3): whoever reads /dev/log (target_syslog.c). */
 void
 target_discover_log(struct target *t)
 {
@@ -151,19 +171,7 @@ target_discover_log(struct target *t)
 		}
 		return;
 	}
-	if (stat("/run/systemd/journal/dev-log", &st) == 0 ||
-	    stat("/run/systemd/journal/syslog", &st) == 0) {
-		l->kind = TARGET_LOG_JOURNAL;
-		l->why = xstrdup("syslog(3), and journald owns /dev/log");
-		return;
-	}
-	l->kind = TARGET_LOG_SYSLOG;
-	if (stat("/var/log/syslog", &st) == 0)
-		l->path = xstrdup("/var/log/syslog");
-	else if (stat("/var/log/messages", &st) == 0)
-		l->path = xstrdup("/var/log/messages");
-	l->why = xstrdup(l->path ? "syslog(3) to a syslog daemon; its usual "
-	    "file" : "syslog(3) to a syslog daemon (give --log FILE)");
+	target_discover_syslog(t);
 }
 
 

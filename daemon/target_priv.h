@@ -8,5 +8,7 @@
 void target_discover_sockets(struct target *);
 /* Where the log goes: stderr file or journal (-E), journald, syslog. */
 void target_discover_log(struct target *);
+/* syslog(3): journald, or the file of the daemon reading /dev/log. */
+void target_discover_syslog(struct target *);
 
 #endif
