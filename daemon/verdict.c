@@ -18,6 +18,8 @@
 #include "xmalloc.h"
 
 #define VERDICT_TOL_BYTES 16		/* allocator rounding of one floor */
+#define TOL(in) ((int64_t)((in)->noise_bytes > VERDICT_TOL_BYTES ? \
+    (in)->noise_bytes : VERDICT_TOL_BYTES))
 #define VERDICT_SLOPE_SPREAD 1.5	/* fm rounds 520 B up to 567 */
 #define VERDICT_MIN_COMPLETED 0.9	/* of each round's calls */
 #define VERDICT_FULL_POOL 0.99		/* max_used / heap: exhausted */
@@ -196,7 +198,7 @@ leak_slope(const struct verdict_input *in, const int64_t *inc)
 	for (i = 1; i < in->nrounds; i++) {
 		double s;
 
-		if (inc[i] <= VERDICT_TOL_BYTES)
+		if (inc[i] <= TOL(in))
 			return 0;
 		s = (double)inc[i] / (double)in->rounds[i].calls;
 		lo = s < lo ? s : lo;
@@ -204,9 +206,28 @@ leak_slope(const struct verdict_input *in, const int64_t *inc)
 		bytes += (double)inc[i];
 		calls += (double)in->rounds[i].calls;
 	}
-	if (calls == 0 || hi > lo * VERDICT_SLOPE_SPREAD)
+	if (calls == 0)
 		return 0;
+	if (hi > lo * VERDICT_SLOPE_SPREAD && in->noise_bytes == 0)
+		return 0;
+	/* a noisy floor: each round within the noise of the common slope */
+	for (i = 1; in->noise_bytes > 0 && i < in->nrounds; i++)
+		if (fabs((double)inc[i] - bytes / calls *
+		    (double)in->rounds[i].calls) > (double)in->noise_bytes &&
+		    hi > lo * VERDICT_SLOPE_SPREAD)
+			return 0;
 	return bytes / calls;
+}
+
+static int64_t
+maxabs(const int64_t *v, size_t n)
+{
+	int64_t m = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		m = llabs(v[i]) > m ? llabs(v[i]) : m;
+	return m;
 }
 
 static void
@@ -286,7 +307,7 @@ verdict_judge(const struct verdict_input *in, struct verdict_result *r)
 			    (long long)d[i],
 			    (unsigned long long)in->rounds[i].calls);
 		say(r, ")");
-		if ((double)inc[0] > first + VERDICT_TOL_BYTES) {
+		if ((double)inc[0] > first + TOL(in)) {
 			r->warmup = true;
 			r->warmup_bytes = (uint64_t)((double)inc[0] - first);
 		}
@@ -299,17 +320,49 @@ verdict_judge(const struct verdict_input *in, struct verdict_result *r)
 		return;
 	}
 	if (in->nrounds >= 2) {
-		bool later_flat = true;
+		bool later_flat = true, later_up = true;
 
-		for (i = 1; i < in->nrounds; i++)
-			if (llabs(inc[i]) > VERDICT_TOL_BYTES)
+		/* a floor that only falls (fm's pkg bookkeeping after
+		 * fragments merge) holds nothing */
+		for (i = 1; i < in->nrounds; i++) {
+			if (inc[i] > TOL(in))
 				later_flat = false;
-		if (later_flat && inc[0] > VERDICT_TOL_BYTES) {
+			if (inc[i] <= 0)
+				later_up = false;
+		}
+		/* healthy floors come back to the byte: growth in every
+		 * round, however small, is a leak the rounds were too small
+		 * to measure */
+		if (later_flat && later_up && in->noise_bytes == 0) {
+			r->verdict = VERDICT_INCONCLUSIVE;
+			say(r, "the floor grew a little in every round after the "
+			    "first (");
+			for (i = 1; i < in->nrounds; i++)
+				say(r, "%s%+lld after %llu", i > 1 ? ", " : "",
+				    (long long)inc[i],
+				    (unsigned long long)in->rounds[i].calls);
+			say(r, "), within the allocator's rounding: a leak of "
+			    "under %.2f bytes per call is below what the run "
+			    "can see; more calls per round (--calls) would "
+			    "tell", (double)TOL(in) /
+			    (double)in->rounds[1].calls);
+			return;
+		}
+		/* a noisy allocator's floor wanders: no leak is all a
+		 * wandering floor can say */
+		if (!later_flat && in->noise_bytes > 0 &&
+		    maxabs(d, in->nrounds) <= 2 * TOL(in)) {
+			say(r, "the floor wandered by up to %lld bytes without "
+			    "following the calls: the allocator's noise; ",
+			    (long long)maxabs(inc, in->nrounds));
+			later_flat = true;
+		}
+		if (later_flat && inc[0] > TOL(in)) {
 			r->warmup = true;
 			r->warmup_bytes = (uint64_t)inc[0];
 		} else if (!later_flat) {
 			r->verdict = VERDICT_INCONCLUSIVE;
-			if (d[in->nrounds - 1] > VERDICT_TOL_BYTES)
+			if (d[in->nrounds - 1] > TOL(in))
 				say(r, "the floor follows the latest round's "
 				    "calls, not their total (%+lld, %+lld): "
 				    "memory still held by a timer%s",
@@ -324,7 +377,7 @@ verdict_judge(const struct verdict_input *in, struct verdict_result *r)
 				    "the calls");
 			return;
 		}
-	} else if (llabs(inc[0]) > VERDICT_TOL_BYTES) {
+	} else if (llabs(inc[0]) > TOL(in)) {
 		r->verdict = VERDICT_INCONCLUSIVE;
 		say(r, "the floor grew by %+lld after one round: one round "
 		    "cannot tell a leak from warm-up", (long long)inc[0]);
@@ -336,10 +389,13 @@ verdict_judge(const struct verdict_input *in, struct verdict_result *r)
 	say(r, "memory returned to its floor after %llu calls: no leak was "
 	    "reproduced by this call mix (a leak of %.2f bytes per call "
 	    "would have shown)", (unsigned long long)calls,
-	    (double)VERDICT_TOL_BYTES / (double)(later ? later : calls));
+	    (double)TOL(in) / (double)(later ? later : calls));
 	if (r->warmup)
 		say(r, "; warm-up of %llu bytes in the first round",
 		    (unsigned long long)r->warmup_bytes);
+	if (d[in->nrounds - 1] < -TOL(in))
+		say(r, "; the floor ended %lld bytes below the baseline",
+		    (long long)-d[in->nrounds - 1]);
 }
 
 /*

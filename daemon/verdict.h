@@ -49,6 +49,8 @@ struct verdict_input {
 	const struct dump *baseline;	/* borrowed; sites */
 	struct verdict_round rounds[VERDICT_MAX_ROUNDS];
 	size_t nrounds;
+	uint64_t noise_bytes;	/* how far a healthy floor moves (fm pkg);
+				 * 0: to the byte, bar allocator rounding */
 	uint64_t alloc_failures;	/* failure lines naming this pool */
 	uint64_t fragment_failures;	/* "Free fragment not found" */
 	bool dumps_complete;	/* every dump used here was whole */

@@ -159,6 +159,90 @@ test_healthy(void **state)
 }
 
 static void
+test_below_what_the_run_sees(void **state)
+{
+	/* 0.1 byte per call: every later round adds a few bytes, within
+	 * the allocator's rounding; neither healthy nor a measured leak */
+	static const int64_t d[] = { 16, 24, 40 };
+	static const int64_t flat[] = { 16, 24, 24 };
+	struct verdict_input in;
+	struct verdict_result r;
+
+	(void)state;
+	rounds(&in, 2438720, 40, d, 3);
+	verdict_judge(&in, &r);
+	assert_int_equal(r.verdict, VERDICT_INCONCLUSIVE);
+	assert_non_null(strstr(r.reason, "below what the run can see"));
+	assert_non_null(strstr(r.reason, "--calls"));
+	/* one round flat: not growth in every round */
+	rounds(&in, 2438720, 40, flat, 3);
+	verdict_judge(&in, &r);
+	assert_int_not_equal(r.verdict, VERDICT_LEAK);
+	assert_null(strstr(r.reason, "below what"));
+}
+
+static void
+test_falling_floor_healthy(void **state)
+{
+	/* fm pkg, measured: a worker group's floor fell 440, then 584 */
+	static const int64_t d[] = { -440, -1024, -1024 };
+	struct verdict_input in;
+	struct verdict_result r;
+
+	(void)state;
+	rounds(&in, 1012488, 40, d, 3);
+	in.pool = DUMP_POOL_PKG;
+	in.heap_size = in.max_used = DUMP_UNKNOWN;
+	verdict_judge(&in, &r);
+	assert_int_equal(r.verdict, VERDICT_HEALTHY);
+	assert_non_null(strstr(r.reason, "1024 bytes below"));
+}
+
+static void
+test_noisy_floor(void **state)
+{
+	/* fm pkg, measured: floors wander by hundreds of bytes */
+	static const int64_t wander[] = { -1840, -1840, 400 };
+	static const int64_t leak[] = { 3560, 8208, 19488 };
+	struct verdict_input in;
+	struct verdict_result r;
+
+	(void)state;
+	rounds(&in, 1013304, 40, wander, 3);
+	in.pool = DUMP_POOL_PKG;
+	in.heap_size = in.max_used = DUMP_UNKNOWN;
+	verdict_judge(&in, &r);
+	assert_int_equal(r.verdict, VERDICT_INCONCLUSIVE);
+	in.noise_bytes = 1536;
+	verdict_judge(&in, &r);
+	assert_int_equal(r.verdict, VERDICT_HEALTHY);
+	assert_non_null(strstr(r.reason, "allocator's noise"));
+	/* a leak well above the noise is still a leak */
+	rounds(&in, 1013304, 200, leak, 3);
+	in.pool = DUMP_POOL_PKG;
+	in.heap_size = in.max_used = DUMP_UNKNOWN;
+	in.noise_bytes = 1536;
+	verdict_judge(&in, &r);
+	assert_int_equal(r.verdict, VERDICT_LEAK);
+}
+
+static void
+test_timer_pending_named(void **state)
+{
+	/* a leak-like slope while a declared timer outlives the run */
+	static const int64_t d[] = { 52000, 104000, 208000 };
+	struct verdict_input in;
+	struct verdict_result r;
+
+	(void)state;
+	rounds(&in, 2471808, 100, d, 3);
+	in.timer_pending = true;
+	verdict_judge(&in, &r);
+	assert_int_equal(r.verdict, VERDICT_LEAK);
+	assert_non_null(strstr(r.reason, "timer longer than the run"));
+}
+
+static void
 test_undersized_pool(void **state)
 {
 	/* -m 4: memory back to the byte, max_used pinned near the heap,
@@ -390,6 +474,10 @@ main(void)
 		cmocka_unit_test(test_timer_held_not_a_leak),
 		cmocka_unit_test(test_two_rounds_cannot_tell_timer_from_leak),
 		cmocka_unit_test(test_healthy),
+		cmocka_unit_test(test_below_what_the_run_sees),
+		cmocka_unit_test(test_timer_pending_named),
+		cmocka_unit_test(test_falling_floor_healthy),
+		cmocka_unit_test(test_noisy_floor),
 		cmocka_unit_test(test_undersized_pool),
 		cmocka_unit_test(test_fragmentation),
 		cmocka_unit_test(test_leak_in_small_pool),
