@@ -33,7 +33,7 @@ struct dumper {
 	struct dump_parser *parser;
 	struct logtail *lt;
 	struct dumper_result *res;
-	struct event *sigint, *sigterm;
+	struct event *sigint, *sigterm, *sighup;
 	bool stop;
 };
 
@@ -95,7 +95,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	log_warnx("%s: stopping, restoring the proxy's settings",
-	    sig == SIGINT ? "SIGINT" : "SIGTERM");
+	    sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "SIGTERM");
 	d->stop = true;
 	d->res->interrupted = true;
 	event_base_loopbreak(d->base);
@@ -294,8 +294,10 @@ dumper_run(struct event_base *base, struct target *t, struct settings *s,
 	free(pids);
 	d.sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
 	d.sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
+	d.sighup = evsignal_new(d.base, SIGHUP, on_signal, &d);
 	event_add(d.sigint, NULL);
 	event_add(d.sigterm, NULL);
+	event_add(d.sighup, NULL);
 	learn_roles(t, s->rpc);
 
 	/* dumps print at level memlog, visible only when memlog <= debug */
@@ -328,12 +330,14 @@ dumper_run(struct event_base *base, struct target *t, struct settings *s,
 	logtail_free(d.lt);
 	event_free(d.sigint);
 	event_free(d.sigterm);
+	event_free(d.sighup);
 	return 0;
 fail:
 	dump_result_free(dump_parser_finish(d.parser));
 	logtail_free(d.lt);
 	event_free(d.sigint);
 	event_free(d.sigterm);
+	event_free(d.sighup);
 	return EX_MD_UNAVAILABLE;
 }
 

@@ -76,6 +76,7 @@ save(struct settings *s, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot save the proxy's settings "
 		    "before changing them: %s", s->path, strerror(errno));
 		unlink(tmp);
+		s->unsaved = true;
 		rc = -1;
 	}
 	if (fd != -1)

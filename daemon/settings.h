@@ -21,6 +21,7 @@ struct settings {
 	pid_t pid;		/* the proxy's main process */
 	unsigned long long starttime;
 	int n;
+	bool unsaved;		/* a value could not be saved: not changed */
 	struct {
 		char group[16], name[32];
 		int64_t orig;
