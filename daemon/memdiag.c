@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "analyze.h"
+#include "check_cmd.h"
 #include "diag_cmd.h"
 #include "dump_cmd.h"
 #include "inspect.h"
@@ -16,6 +17,7 @@
 #include "gate.h"
 #include "log.h"
 #include "rpc.h"
+#include "service.h"
 
 struct command {
 	const char *name;
@@ -29,7 +31,8 @@ static const struct command commands[] = {
 	{ "inspect", inspect_main, "inspect --target TARGET [--json]" },
 	{ "dump", dump_main, "dump --target TARGET [--pool shm|pkg|all] [--json] "
 	    "[--full] [--rpc SOCKET] [--log SOURCE]" },
-	{ "cleanup", cleanup_main, "cleanup [--state-dir DIR] [--run-dir DIR]" },
+	{ "check", check_main, check_cmd_synopsis },
+	{ "cleanup", cleanup_main, "cleanup [-c FILE] [--state-dir DIR] [--run-dir DIR]" },
 	{ "gate", gate_main, "gate --target TARGET --hold SECONDS "
 	    "[--gate nft|hook|none] [options] (see gate --help)" },
 	{ "call", call_main, "call --proxy HOST:PORT [options] (see call --help)" },
@@ -43,6 +46,7 @@ usage(FILE *f)
 	const struct command *c;
 
 	fprintf(f, "usage:\n  memdiag %s\n", diag_cmd_synopsis);
+	fprintf(f, "  memdiag %s\n", service_synopsis);
 	for (c = commands; c->name != NULL; c++)
 		if (c->synopsis != NULL)	/* NULL: a developers' command */
 			fprintf(f, "  memdiag %s\n", c->synopsis);
@@ -66,6 +70,9 @@ main(int argc, char **argv)
 	/* the diagnosis is the command without a name */
 	if (diag_cmd_wanted(argc, argv))
 		return diag_main(argc, argv);
+	/* so is the service: memdiag [-n] -c FILE */
+	if (service_wanted(argc, argv))
+		return service_main(argc, argv);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return EX_MD_OK;
