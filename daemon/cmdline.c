@@ -3,6 +3,7 @@
 
 #include "cmdline.h"
 #include "log.h"
+#include "target.h"
 
 int
 cmdline_number(const char *opt, const char *s, double min, double max,
@@ -19,5 +20,17 @@ cmdline_number(const char *opt, const char *s, double min, double max,
 		return -1;
 	}
 	*out = v;
+	return 0;
+}
+
+int
+cmdline_proxy_exe(const char *list)
+{
+	char err[256];
+
+	if (target_set_known(list, err, sizeof(err)) != 0) {
+		log_warnx("--proxy-exe %s", err);
+		return -1;
+	}
 	return 0;
 }

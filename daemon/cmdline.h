@@ -7,4 +7,8 @@
 int cmdline_number(const char *opt, const char *s, double min, double max,
     double *out);
 
+/* --proxy-exe LIST: the proxy executables target_open accepts; 0 or -1
+ * after one line saying what is wrong. */
+int cmdline_proxy_exe(const char *list);
+
 #endif

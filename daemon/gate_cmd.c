@@ -71,7 +71,7 @@ gate_cmd_usage(FILE *f)
 	    "           [--cut-tcp] [--force] [--calls N] [--rpc SOCKET] "
 	    "[--run-dir DIR]\n"
 	    "           [--close-cmd 'CMD ARGS' --open-cmd 'CMD ARGS' "
-	    "[--hook-timeout S]] [-v]\n");
+	    "[--hook-timeout S]] [--proxy-exe LIST] [-v]\n");
 }
 
 static double
@@ -102,6 +102,7 @@ parse_args(struct gate_cmd *c, int argc, char **argv)
 		{ "close-cmd", required_argument, NULL, 'c' },
 		{ "open-cmd", required_argument, NULL, 'o' },
 		{ "hook-timeout", required_argument, NULL, 'T' },
+		{ "proxy-exe", required_argument, NULL, 'X' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -122,6 +123,10 @@ parse_args(struct gate_cmd *c, int argc, char **argv)
 		switch (ch) {
 		case 't':
 			c->target = optarg;
+			break;
+		case 'X':
+			if (cmdline_proxy_exe(optarg) != 0)
+				return EX_MD_USAGE;
 			break;
 		case 'H':
 			if (cmdline_number("--hold", optarg, 0, 86400, &c->hold))

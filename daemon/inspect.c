@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "exitcodes.h"
+#include "cmdline.h"
 #include "inspect.h"
 #include "log.h"
 #include "report.h"
@@ -187,6 +188,7 @@ inspect_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "target", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "proxy-exe", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -197,7 +199,7 @@ inspect_main(int argc, char **argv)
 	int ch, r;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "t:jh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "t:jX:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 't':
 			spec = optarg;
@@ -205,8 +207,13 @@ inspect_main(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'X':
+			if (cmdline_proxy_exe(optarg) != 0)
+				return EX_MD_USAGE;
+			break;
 		case 'h':
-			printf("usage: memdiag inspect --target TARGET [--json]\n");
+			printf("usage: memdiag inspect --target TARGET [--json] "
+			    "[--proxy-exe LIST]\n");
 			return EX_MD_OK;
 		default:
 			fprintf(stderr, "usage: memdiag inspect --target TARGET "

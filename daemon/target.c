@@ -32,9 +32,58 @@
 #include "target_priv.h"
 #include "xmalloc.h"
 
-static const char *const target_known[] = {
+static const char *const target_builtin[] = {
 	"kamailio", "openser", "ser", "opensips", NULL,
 };
+#define TARGET_MAX_KNOWN 16
+static char target_extra[TARGET_MAX_KNOWN][64];
+static const char *target_list[TARGET_MAX_KNOWN + 1];
+static const char *const *target_known = target_builtin;
+
+int
+target_set_known(const char *list, char *err, size_t errlen)
+{
+	const char *p = list, *end;
+	size_t n = 0, len;
+
+	while (*p != '\0') {
+		end = strchr(p, ',');
+		len = end ? (size_t)(end - p) : strlen(p);
+		if (len == 0 || len >= sizeof(target_extra[0]) ||
+		    memchr(p, '/', len) != NULL || n == TARGET_MAX_KNOWN) {
+			snprintf(err, errlen, "%s: a comma-separated list of at "
+			    "most %d executable names (no paths)", list,
+			    TARGET_MAX_KNOWN);
+			return -1;
+		}
+		memcpy(target_extra[n], p, len);
+		target_extra[n][len] = '\0';
+		target_list[n] = target_extra[n];
+		n++;
+		p += len + (end != NULL);
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "empty list of proxy executables");
+		return -1;
+	}
+	target_list[n] = NULL;
+	target_known = target_list;
+	return 0;
+}
+
+static void
+known_names(const char *const *allowed, char *buf, size_t len)
+{
+	size_t off = 0;
+	int i, n;
+
+	buf[0] = '\0';
+	for (i = 0; allowed[i] != NULL && off < len; i++) {
+		n = snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+		    allowed[i]);
+		off += n > 0 ? (size_t)n : 0;
+	}
+}
 
 const char *
 target_log_kind_name(enum target_log_kind k)
@@ -415,8 +464,12 @@ target_open(const char *spec, const char *const *allowed,
 		return EX_MD_REFUSED;
 	}
 	if (!allowed_exe(exe, allowed)) {
+		char names[256];
+
+		known_names(allowed, names, sizeof(names));
 		snprintf(err, errlen, "pid %d runs %s, which is no known proxy "
-		    "(kamailio, openser, ser, opensips)", (int)pid, exe);
+		    "(%s; another name can be given with --proxy-exe)",
+		    (int)pid, exe, names);
 		target_free(t);
 		return EX_MD_REFUSED;
 	}

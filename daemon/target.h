@@ -75,6 +75,9 @@ struct target {
  */
 int target_open(const char *spec, const char *const *allowed,
     struct target **out, char *err, size_t errlen);
+/* Replace the built-in list of proxy executables for this process:
+ * "kamailio,my-kamailio" (--proxy-exe). 0, or -1 with err. */
+int target_set_known(const char *list, char *err, size_t errlen);
 void target_free(struct target *);
 
 /* Re-read the children (they may have been restarted). */

@@ -29,12 +29,35 @@ check "says to give the main process" grep -q "give the main process" "$T_TMP/er
 
 sleep 300 & sp=$!
 t_on_exit "kill $sp 2>/dev/null"
+# until the forked shell has become sleep
+for i in $(seq 1 50); do
+	case $(readlink "/proc/$sp/exe") in */sleep) break ;; esac
+	sleep 0.1
+done
 expect_status 77 "sleep is no proxy" "$MEMDIAG" inspect --target "$sp"
 check "names the executable" grep -q "/sleep, which is no known proxy" "$T_TMP/err"
 
 bash -c 'trap "" USR1; trap ": caught" USR2; sleep 300' & bp=$!
 t_on_exit "kill $bp 2>/dev/null"
 expect_status 77 "a process catching signals that is no proxy" "$MEMDIAG" inspect --target "$bp"
+
+# a proxy under a name the built-in list does not know: refused, unless
+# --proxy-exe names it
+t_on_exit "KAM_PID=$KAM_PID; kam_stop"
+cp "$(command -v kamailio)" "$T_TMP/edge-proxy"
+kam_prepare renamed
+"$T_TMP/edge-proxy" -DD -E -f "$top_srcdir/tests/kamailio/proxy.cfg" \
+    -Y "$KAM_DIR" -P "$KAM_PIDFILE" -A "CTLSOCK=\"$KAM_CTL\"" \
+    -A "LPORT=$KAM_PORT" >"$KAM_LOG" 2>&1 &
+KAM_PID=$!
+kam_wait_ready
+expect_status 77 "a proxy binary of another name" "$MEMDIAG" inspect --target "$KAM_PIDFILE"
+check "says how to allow it" grep -q "edge-proxy, which is no known proxy (kamailio, .*--proxy-exe" "$T_TMP/err"
+expect_status 0 "allowed with --proxy-exe" "$MEMDIAG" inspect --target "$KAM_PIDFILE" --proxy-exe kamailio,edge-proxy
+check "and inspected: its ctl socket found" grep -q "ctl.sock" "$T_TMP/out"
+expect_status 0 "memdiag dump takes --proxy-exe too" "$MEMDIAG" dump --target "$KAM_PIDFILE" --proxy-exe edge-proxy --pool shm --state-dir "$T_TMP/state" --run-dir "$T_TMP/run"
+expect_status 64 "--proxy-exe takes names, not paths" "$MEMDIAG" inspect --target "$KAM_PIDFILE" --proxy-exe /usr/sbin/kamailio
+kam_stop
 
 expect_status 69 "no such process" "$MEMDIAG" inspect --target 2147483646
 expect_status 69 "pid file missing" "$MEMDIAG" inspect --target "$T_TMP/none.pid"
