@@ -28,6 +28,7 @@
 
 #include "chart.h"
 #include "history.h"
+#include "statedir.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -58,60 +59,17 @@ mkdir_0700(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
-
-	if (fd == -1)
-		return -1;
-	r = fsync(fd);
-	close(fd);
-	return r;
-}
-
 /* DIR/FILE holds LEN bytes of BUF, whole or not at all. */
 static int
 write_atomic(const char *dir, const char *file, const char *buf, size_t len,
     char *err, size_t errlen)
 {
-	char tmp[HISTORY_PATH], path[HISTORY_PATH];
-	size_t off = 0;
-	ssize_t w;
-	int fd, e;
+	char path[HISTORY_PATH];
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >=
-	    sizeof(path) || (size_t)snprintf(tmp, sizeof(tmp),
-	    "%s/.%s.XXXXXX", dir, file) >= sizeof(tmp))
+	    sizeof(path))
 		return fail(err, errlen, dir, ENAMETOOLONG);
-	if ((fd = mkstemp(tmp)) == -1)	/* 0600 */
-		return fail(err, errlen, dir, errno);
-	while (off < len) {
-		if ((w = write(fd, buf + off, len - off)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto bad;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) == -1)
-		goto bad;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto bad;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1)
-		goto bad;
-	if (sync_dir(dir) == -1)
-		return fail(err, errlen, dir, errno);
-	return 0;
-bad:
-	e = errno;
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	return fail(err, errlen, path, e);
+	return statedir_write_atomic(path, buf, len, 0600, err, errlen);
 }
 
 static int

@@ -24,6 +24,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "statedir.h"
 #include "xmalloc.h"
 
 static const char *const verdicts[] = { "healthy", "leak", "pool-too-small",
@@ -147,49 +148,13 @@ int
 metrics_write_file(const char *path, const struct metrics_target *t,
     size_t n, char *err, size_t errlen)
 {
-	char tmp[PATH_MAX], *text = metrics_text(t, n);
-	size_t len = strlen(text), off = 0;
-	ssize_t w;
-	int fd, e;
+	char *text = metrics_text(t, n);
+	int r;
 
-	/* the collector reads *.prom only: the temporary name is not one */
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
-	    sizeof(tmp)) {
-		free(text);
-		snprintf(err, errlen, "%s: %s", path, strerror(ENAMETOOLONG));
-		return -1;
-	}
-	if ((fd = mkstemp(tmp)) == -1) {
-		e = errno;
-		free(text);
-		snprintf(err, errlen, "%s: %s", tmp, strerror(e));
-		return -1;
-	}
-	while (off < len) {
-		if ((w = write(fd, text + off, len - off)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto bad;
-		}
-		off += (size_t)w;
-	}
-	if (fchmod(fd, 0644) == -1 || close(fd) == -1) {
-		fd = -1;
-		goto bad;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1)
-		goto bad;
+	/* node_exporter reads *.prom only: the temporary name is hidden */
+	r = statedir_write_atomic(path, text, strlen(text), 0644, err, errlen);
 	free(text);
-	return 0;
-bad:
-	e = errno;
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	free(text);
-	snprintf(err, errlen, "%s: %s", path, strerror(e));
-	return -1;
+	return r;
 }
 
 static void
