@@ -4,7 +4,7 @@
 # build has them).
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib/common.sh"
 
-for target in dump binrpc; do
+for target in dump binrpc sip conf; do
 	bin=$top_builddir/tests/fuzz/replay_$target
 	[ -x "$bin" ] || { fail "$bin not built"; continue; }
 	check "corpus and crashes of $target replay cleanly" \
