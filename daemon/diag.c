@@ -33,6 +33,7 @@
 #define DIAG_RPC_FAILURES 4	/* consecutive failed samples: give up */
 #define DIAG_PING_MS 3000
 #define DIAG_PREFLIGHT_S 10.0
+#define DIAG_PROBE_MS 4000	/* the direct call that picks the mode */
 #define DIAG_DUMP_TIMEOUT 10.0
 #define DIAG_CALL_BYTES 29000.0	/* shm a call holds (lab) ... */
 #define DIAG_CALL_LIFE 5.5	/* ... for this long after it ends */
@@ -117,6 +118,8 @@ diag_enter_state(struct diag *d, enum diag_state s)
 		    diag_state_name(s));
 	d->state = s;
 	d->state_since = diag_now();
+	diag_timeline_phase(d, diag_state_name(s));
+	diag_progress_phase(d, diag_state_name(s));
 	event_del(d->deadline_ev);
 	if (dl >= 0)
 		arm(d->deadline_ev, dl);
@@ -171,7 +174,9 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 		    budget_left(d) <= 0 ? " (the gate's budget is spent)" : "");
 		r->quiet = false;
 		r->settled_used = d->shm.used;
+		r->quiet_s = diag_now() - d->state_since;
 		diag_pkg_keep(d, r);
+		diag_quiet_pkg_check(d);
 		d->quiet_total += diag_now() - d->state_since;
 		d->stop_after_dump = true;
 		diag_enter_state(d, DIAG_DUMP);
@@ -195,7 +200,9 @@ settled(struct diag *d)
 
 	r->quiet = true;
 	r->settled_used = d->shm.used;
+	r->quiet_s = diag_now() - d->state_since;
 	diag_pkg_keep(d, r);
+	diag_quiet_pkg_check(d);
 	d->quiet_total += diag_now() - d->state_since;
 	log_info("round %d: settled at %llu bytes of shm used after %.1f s",
 	    d->round, (unsigned long long)d->shm.used,
@@ -235,8 +242,7 @@ sample_done(struct diag *d, bool changed)
 	d->sampling = false;
 	if (changed)
 		d->flat_since = diag_now();
-	if (d->state == DIAG_QUIET && !d->tm_busy &&
-	    diag_now() - d->flat_since >= d->o->settle)
+	if (d->state == DIAG_QUIET && diag_quiet_ready(d))
 		settled(d);
 }
 
@@ -253,6 +259,8 @@ sample_pkg(struct rpc_result *res, void *arg)
 		return;
 	}
 	changed = diag_pkg_update(d, &st);
+	if (changed && d->round > 0)
+		d->pkg_moved = true;
 	rpc_kam_pkg_stats_clear(&st);
 	sample_done(d, changed);
 }
@@ -264,7 +272,10 @@ sample_tm(struct rpc_result *res, void *arg)
 	struct rpc_kam_tm_stats tm;
 
 	/* no tm module: nothing to wait for */
-	d->tm_busy = rpc_kam_tm_stats(res, &tm) == 0 && tm.current > 0;
+	if (rpc_kam_tm_stats(res, &tm) == 0)
+		diag_quiet_tm(d, (int64_t)tm.current, false);
+	else
+		diag_quiet_tm(d, -1, res->no_method != 0);
 	rpc_call_req(d->rpc, rpc_kam_req_pkg_stats(), DIAG_RPC_TIMEOUT,
 	    sample_pkg, d);
 }
@@ -289,6 +300,8 @@ sample_shm(struct rpc_result *res, void *arg)
 	d->rpc_failures = 0;
 	changed = m.used != d->shm.used;
 	d->shm = m;
+	diag_timeline_sample(d);
+	diag_progress_sample(d);
 	if (m.used > d->rounds[d->round].peak_used)
 		d->rounds[d->round].peak_used = m.used;
 	if (d->state == DIAG_CALLS) {
@@ -324,12 +337,21 @@ static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct diag *d = arg;
+	const char *name;
 
 	(void)what;
-	log_warnx("%s: opening the gate, restoring the proxy's settings",
-	    sig == SIGINT ? "SIGINT" : "SIGTERM");
+	name = sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "SIGTERM";
+	log_warnx("%s in %s: opening the gate, restoring the proxy's settings",
+	    name, diag_state_name(d->state));
 	d->interrupted = true;
-	/* in DUMP the dumper sees the signal too and returns */
+	/* a one-shot run has no configuration to reload: SIGHUP (the
+	 * terminal went away) ends it like SIGTERM */
+	if (d->stop_why[0] == '\0')
+		snprintf(d->stop_why, sizeof(d->stop_why), "interrupted by %s "
+		    "in %s, round %d", name, diag_state_name(d->state),
+		    d->round);
+	/* in DUMP the dumper sees SIGINT and SIGTERM too and returns; after
+	 * SIGHUP it ends its pass first */
 	if (d->state != DIAG_DUMP && d->state != DIAG_FINISH)
 		diag_enter_state(d, DIAG_FINISH);
 }
@@ -380,9 +402,24 @@ dump_pass(struct diag *d, struct dumper_result *res, bool shm)
 	o.wake = diag_wake;
 	o.wake_arg = d;
 	dumper_result_clear(res);
+	d->s->unsaved = false;
 	if ((st = dumper_run(d->base, d->t, d->s, d->logspec, &o, res,
 	    d->err, sizeof(d->err))) != 0) {
-		d->status = st;
+		/* the state disk refused the original value, so the proxy was
+		 * not changed: the children's pkg can wait for another run,
+		 * but without shm dumps there is nothing to judge */
+		if (d->s->unsaved && !shm) {
+			log_warnx("children's pkg dumps not taken: %s", d->err);
+			d->err[0] = '\0';
+			dumper_result_clear(res);
+			return 0;
+		}
+		if (d->s->unsaved) {
+			d->interrupted = true;
+			snprintf(d->stop_why, sizeof(d->stop_why), "nothing "
+			    "changed on the proxy: %.440s", d->err);
+		} else
+			d->status = st;
 		return -1;
 	}
 	diag_note_dumps(d, res);
@@ -404,7 +441,9 @@ run_dump(struct diag *d)
 	bool last = d->stop_after_dump || d->budget_spent || d->o->passive ||
 	    d->round >= (int)d->o->rounds;
 
-	if ((d->round == 0 && dump_pass(d, &r->kids, false) != 0) ||
+	/* frozen pkg.stats (tlsf): every round's children's dumps */
+	if (((d->round == 0 || d->pkg_frozen) &&
+	    dump_pass(d, &r->kids, false) != 0) ||
 	    dump_pass(d, &r->dumps, true) != 0) {
 		diag_enter_state(d, DIAG_FINISH);
 		return;
@@ -413,7 +452,8 @@ run_dump(struct diag *d)
 	read_floor(d, r);
 	if (d->round == 0)
 		choose_load(d);
-	if (last && d->round > 0 && dump_pass(d, &r->kids, false) != 0) {
+	if (last && d->round > 0 && !d->pkg_frozen &&
+	    dump_pass(d, &r->kids, false) != 0) {
 		diag_enter_state(d, DIAG_FINISH);
 		return;
 	}
@@ -421,6 +461,7 @@ run_dump(struct diag *d)
 		diag_enter_state(d, DIAG_FINISH);
 	else {
 		d->round++;
+		d->pkg_moved = false;
 		diag_enter_state(d, DIAG_CALLS);
 	}
 }
@@ -446,15 +487,17 @@ events_new(struct diag *d)
 	d->sample_ev = event_new(d->base, -1, 0, on_sample, d);
 	d->sigint = evsignal_new(d->base, SIGINT, on_signal, d);
 	d->sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
+	d->sighup = evsignal_new(d->base, SIGHUP, on_signal, d);
 	event_add(d->sigint, NULL);
 	event_add(d->sigterm, NULL);
+	event_add(d->sighup, NULL);
 }
 
 static void
 events_free(struct diag *d)
 {
 	struct event **evs[] = { &d->deadline_ev, &d->sample_ev, &d->sigint,
-		&d->sigterm, &d->refresh_ev, &d->budget_ev };
+		&d->sigterm, &d->sighup, &d->refresh_ev, &d->budget_ev };
 	size_t i;
 
 	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
@@ -509,6 +552,11 @@ choose_load(struct diag *d)
 	    (double)d->shm.free / 1048576.0,
 	    d->o->peak_cps > 0 && d->rate == d->o->peak_cps ?
 	    " (capped at --peak-cps)" : "");
+	if (d->mode_why[0] != '\0' && strlen(d->load_why) +
+	    strlen(d->mode_why) + 2 < sizeof(d->load_why)) {
+		strcat(d->load_why, "; ");
+		strcat(d->load_why, d->mode_why);
+	}
 }
 
 /* RPC, version, memory now, the log: all answer, or a status. */
@@ -548,6 +596,7 @@ preflight_sync(struct diag *d)
 		snprintf(d->err, sizeof(d->err), "%s", err);
 		return EX_MD_UNAVAILABLE;
 	}
+	diag_before_read(d);
 	return diag_harm_check(d);
 }
 
@@ -562,6 +611,7 @@ on_ready(struct diag *d)
 	}
 	/* passive: the floor is whatever it is now; no waiting, no calls */
 	if (d->o->passive) {
+		diag_timeline_sample(d);
 		d->rounds[0].settled_used = d->shm.used;
 		d->rounds[0].quiet = true;
 		diag_enter_state(d, DIAG_DUMP);
@@ -575,11 +625,108 @@ on_registered(void *arg, int code)
 	struct diag *d = arg;
 
 	if (code < 200 || code >= 300) {
-		diag_fail(d, EX_MD_UNAVAILABLE, "REGISTER through %s: %s",
-		    d->proxy, code ? "refused" : "no answer");
+		diag_fail(d, EX_MD_UNAVAILABLE, "REGISTER through %s: %s%s%s",
+		    d->proxy, code ? "refused" : "no answer",
+		    d->mode_why[0] ? "; " : "", d->mode_why);
 		return;
 	}
+	if (d->mode_why[0] != '\0')
+		log_info("test calls: %s", d->mode_why);
 	on_ready(d);
+}
+
+/* The first final code a probe call got, 0 if none. */
+static int
+probe_code(struct call_batch *b)
+{
+	const struct callstat_flow *f = &call_batch_stat(b)->flow[CALL_FLOW_OK];
+	int i;
+
+	for (i = 0; i < CALLSTAT_CODES; i++)
+		if (f->failed[i] > 0)
+			return i;
+	return 0;
+}
+
+/* Codes by which a proxy refuses to route a call for this caller. */
+static bool
+probe_refused(int code)
+{
+	switch (code) {
+	case 401: case 403: case 404: case 407: case 416: case 484: case 485:
+	case 604:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * --mode not given: a proxy that refuses a direct call (Debian's stock
+ * config answers 403 "Not relaying" to any Request-URI not its own) may
+ * still route calls to a user registered with it, so memdiag registers
+ * an AOR and calls that instead.
+ */
+static void
+on_probe(struct call_batch *b, void *arg)
+{
+	struct diag *d = arg;
+	struct callstat_totals t;
+	char got[64];
+	int code = probe_code(b), st;
+
+	callstat_totals(call_batch_stat(b), &t);
+	call_batch_free(b);
+	d->probe = NULL;
+	if (t.completed > 0) {
+		snprintf(d->mode_why, sizeof(d->mode_why), "direct mode (a "
+		    "direct test call through %s completed)", d->proxy);
+		log_info("test calls: %s", d->mode_why);
+		on_ready(d);
+		return;
+	}
+	if (code != 0)
+		snprintf(got, sizeof(got), "got %d", code);
+	else
+		snprintf(got, sizeof(got), "got no answer within %u ms",
+		    DIAG_PROBE_MS);
+	/* a refusal says "not for you"; a server error or silence says
+	 * nothing about routing (a proxy short of memory answers 500) */
+	if (!probe_refused(code)) {
+		snprintf(d->mode_why, sizeof(d->mode_why), "direct mode (a "
+		    "direct test call through %s %s, which says nothing about "
+		    "routing; the proxy may be short of memory)", d->proxy,
+		    got);
+		log_info("test calls: %s", d->mode_why);
+		on_ready(d);
+		return;
+	}
+	snprintf(d->mode_why, sizeof(d->mode_why), "registered mode (a direct "
+	    "test call through %s %s; calls go to an AOR memdiag registers "
+	    "there)", d->proxy, got);
+	call_engine_free(d->eng);
+	d->conf.mode = CALL_MODE_REGISTERED;
+	if ((d->eng = call_engine_new(d->base, &d->conf, &st)) == NULL) {
+		diag_fail(d, st, "cannot set up registered test calls to %s",
+		    d->proxy);
+		return;
+	}
+	call_engine_register(d->eng, on_registered, d);
+}
+
+static void
+probe_direct(struct diag *d)
+{
+	struct call_batch_params p;
+	char err[128];
+
+	memset(&p, 0, sizeof(p));
+	p.calls = 1;
+	p.concurrency = 1;
+	p.timeout_ms = DIAG_PROBE_MS;
+	if (callstat_mix_parse(&p.mix, NULL, err, sizeof(err)) != 0)
+		fatalx(EX_MD_INTERNAL, "probe mix: %s", err);
+	d->probe = call_batch_start(d->eng, &p, on_probe, d);
 }
 
 static void
@@ -593,7 +740,11 @@ on_ping(void *arg, int code)
 		return;
 	}
 	log_debug("OPTIONS to %s: %d", d->proxy, code);
-	if (!d->o->passive && d->o->mode == CALL_MODE_REGISTERED)
+	if (d->o->passive)
+		on_ready(d);
+	else if (d->o->mode_auto)
+		probe_direct(d);
+	else if (d->conf.mode == CALL_MODE_REGISTERED)
 		call_engine_register(d->eng, on_registered, d);
 	else
 		on_ready(d);
@@ -615,6 +766,8 @@ start(struct diag *d)
 	if ((st = target_lock(d->t, o->rundir, &d->lockfd, d->err,
 	    sizeof(d->err))) != 0)
 		return st;
+	if ((st = diag_rights_check(d)) != 0)
+		return st;
 	d->rpcaddr = o->rpc ? xstrdup(o->rpc) :
 	    dump_pick_rpc(d->t, d->err, sizeof(d->err));
 	if (d->rpcaddr == NULL)
@@ -625,6 +778,10 @@ start(struct diag *d)
 		return EX_MD_UNAVAILABLE;
 	if ((st = diag_proxy_addr(d)) != 0)
 		return st;
+	log_info("proxy %s, rpc %s%s, log %s%s%s%s", d->proxy, d->rpcaddr,
+	    o->rpc ? " (--rpc)" : "", d->logspec, o->log ? " (--log)" : "",
+	    o->log || d->t->log.why == NULL ? "" : ": ",
+	    o->log || d->t->log.why == NULL ? "" : d->t->log.why);
 	events_new(d);
 	if ((d->rpc = rpc_new(d->base, d->rpcaddr, err, sizeof(err))) ==
 	    NULL) {
@@ -634,8 +791,12 @@ start(struct diag *d)
 	}
 	if ((st = preflight_sync(d)) != 0)
 		return st;
+	diag_quiet_setup(d);
 	d->s = settings_new(o->statedir, d->t, d->rpcaddr);
 	d->conf.proxy = d->proxy;
+	d->conf.user = o->user;
+	d->conf.password = o->password;
+	d->conf.domain = o->domain;
 	d->conf.mode = o->passive ? CALL_MODE_DIRECT : o->mode;
 	if ((d->eng = call_engine_new(d->base, &d->conf, &st)) == NULL) {
 		snprintf(d->err, sizeof(d->err), "cannot set up test calls to "
@@ -654,6 +815,8 @@ diag_free(struct diag *d)
 
 	if (d->batch != NULL)
 		call_batch_free(d->batch);
+	if (d->probe != NULL)
+		call_batch_free(d->probe);
 	if (d->eng != NULL)
 		call_engine_free(d->eng);
 	gate_free(d->gate);
@@ -669,6 +832,8 @@ diag_free(struct diag *d)
 	}
 	if (d->errs != NULL)
 		dump_result_free(d->errs);
+	if (d->before != NULL)
+		dump_result_free(d->before);
 	diag_pkg_free(d->pkg, d->npkg);
 	settings_free(d->s);
 	if (d->lockfd != -1)
@@ -677,6 +842,7 @@ diag_free(struct diag *d)
 	free(d->logspec);
 	free(d->version);
 	target_free(d->t);
+	diag_timeline_free(d);
 }
 
 int
@@ -695,8 +861,15 @@ diag_run(const struct diag_opts *o)
 		st = diag_report(&d);
 	else if (st == 0)
 		st = d.status;
+	diag_progress_end();
 	if (st != 0 && d.err[0] != '\0')
 		log_warnx("%s", d.err);
+	if (o->nagios && st >= EX_MD_USAGE)
+		st = diag_nagios_error(st, d.err);
+	if (o->result != NULL && *o->result == NULL)
+		*o->result = json_pack("{s:s, s:i, s:o}", "error", d.err[0] ?
+		    d.err : "the diagnosis did not finish", "status", st,
+		    "timeline", diag_timeline_json(&d));
 	diag_free(&d);
 	return st;
 }

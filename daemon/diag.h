@@ -9,6 +9,9 @@
 #define MEMDIAG_DIAG_H
 
 #include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
 
 #include "call.h"
 
@@ -26,12 +29,29 @@ struct diag_opts {
 	unsigned calls;		/* N: rounds of N, N, 2N, 2N ... */
 	unsigned rounds;
 	enum call_mode mode;
+	bool mode_auto;		/* mode not given: a direct call picks it */
 	double peak_cps;	/* the proxy's expected peak; 0: unknown */
 	bool force;		/* gate although calls are active */
 	bool passive;		/* no gate, no test calls */
 	bool json;
+	bool quiet_report;	/* print nothing on stdout (check, service) */
+	/* registered mode's credentials (NULL: none) */
+	const char *user, *password, *domain;
+	/* peers whose requests pass the gate: "IP[:PORT]" */
+	const char *const *peers;
+	size_t npeers;
+	/* hook gate: commands, NULL-terminated argv vectors */
+	char *const *hook_close, *const *hook_open;
+	/* set: the report as INTERFACE.md's JSON plus a "timeline" (or
+	 * {"error", "status"} when the run could not start), the caller's */
+	json_t **result;
+	int status_fd;		/* > 0: the phase, one line per change */
+	bool nagios;		/* one status line with perfdata */
+	const char *bundle;	/* NULL, or the directory for a bug report */
 };
 
+/* The defaults every caller starts from. */
+void diag_opts_defaults(struct diag_opts *);
 /* Run it and print the report; returns the exit status (memdiag(8)). */
 int diag_run(const struct diag_opts *);
 

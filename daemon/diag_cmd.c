@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "diag.h"
+#include "diag_bundle.h"
+#include "diag_nagios.h"
 #include "diag_cmd.h"
 #include "exitcodes.h"
 #include "gate.h"
@@ -22,7 +24,25 @@ const char diag_cmd_synopsis[] = "--target TARGET [--proxy HOST:PORT] "
     "          [--calls N] [--rounds R] [--mix LIST] "
     "[--mode direct|registered]\n"
     "          [--peak-cps N] [--passive] [--json] [--state-dir DIR] "
-    "[--run-dir DIR] [-v]";
+    "[--run-dir DIR] [-v]\n"
+    "          [--nagios] [--bundle DIR] [--proxy-exe LIST]";
+
+void
+diag_opts_defaults(struct diag_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->gate = "nft";
+	o->gate_budget = GATE_BUDGET_DEFAULT;
+	o->quiet_max = 60;
+	o->settle = 6;	/* tm's wait timer is ~5 s */
+	o->calls = 100;
+	o->rounds = 3;
+	o->mode = CALL_MODE_DIRECT;
+	o->mode_auto = true;
+	o->statedir = MEMDIAG_STATEDIR;
+	o->rundir = MEMDIAG_RUNDIR;
+	o->status_fd = -1;
+}
 
 bool
 diag_cmd_wanted(int argc, char **argv)
@@ -56,8 +76,11 @@ parse_args(struct diag_opts *o, int argc, char **argv, int *verbose)
 		{ "peak-cps", required_argument, NULL, 'P' },
 		{ "passive", no_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "nagios", no_argument, NULL, 'G' },
+		{ "bundle", required_argument, NULL, 'B' },
 		{ "state-dir", required_argument, NULL, 'S' },
 		{ "run-dir", required_argument, NULL, 'R' },
+		{ "proxy-exe", required_argument, NULL, 'X' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -65,15 +88,7 @@ parse_args(struct diag_opts *o, int argc, char **argv, int *verbose)
 	double v;
 	int ch;
 
-	o->gate = "nft";
-	o->gate_budget = GATE_BUDGET_DEFAULT;
-	o->quiet_max = 60;
-	o->settle = 6;	/* tm's wait timer is ~5 s */
-	o->calls = 100;
-	o->rounds = 3;
-	o->mode = CALL_MODE_DIRECT;
-	o->statedir = MEMDIAG_STATEDIR;
-	o->rundir = MEMDIAG_RUNDIR;
+	diag_opts_defaults(o);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -136,6 +151,7 @@ parse_args(struct diag_opts *o, int argc, char **argv, int *verbose)
 				    optarg);
 				return EX_MD_USAGE;
 			}
+			o->mode_auto = false;
 			break;
 		case 'P':
 			if (cmdline_number("--peak-cps", optarg, 1, 100000,
@@ -148,11 +164,21 @@ parse_args(struct diag_opts *o, int argc, char **argv, int *verbose)
 		case 'j':
 			o->json = true;
 			break;
+		case 'G':
+			o->nagios = true;
+			break;
+		case 'B':
+			o->bundle = optarg;
+			break;
 		case 'S':
 			o->statedir = optarg;
 			break;
 		case 'R':
 			o->rundir = optarg;
+			break;
+		case 'X':
+			if (cmdline_proxy_exe(optarg) != 0)
+				return EX_MD_USAGE;
 			break;
 		case 'v':
 			(*verbose)++;
@@ -178,14 +204,37 @@ parse_args(struct diag_opts *o, int argc, char **argv, int *verbose)
 	return 0;
 }
 
+/* The report's options together, and the bundle's directory usable. */
+static int
+report_args(const struct diag_opts *o)
+{
+	char err[4200];
+
+	if (o->nagios && o->json) {
+		log_warnx("--nagios and --json: choose one (--bundle DIR keeps "
+		    "the JSON too)");
+		return EX_MD_USAGE;
+	}
+	if (o->bundle != NULL && diag_bundle_prepare(o->bundle, err,
+	    sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		return EX_MD_USAGE;
+	}
+	return 0;
+}
+
 int
 diag_main(int argc, char **argv)
 {
 	struct diag_opts o;
 	int r, verbose = 0;
 
-	memset(&o, 0, sizeof(o));
-	if ((r = parse_args(&o, argc, argv, &verbose)) != 0)
+	if ((r = parse_args(&o, argc, argv, &verbose)) == 0)
+		r = report_args(&o);
+	/* --nagios: a monitoring system reads one line and 0-3 only */
+	if (r > 0 && diag_nagios_wanted(argc, argv))
+		return diag_nagios_error(r, "usage error (memdiag --help)");
+	if (r != 0)
 		return r < 0 ? EX_MD_OK : r;
 	log_init("memdiag", verbose);
 	return diag_run(&o);

@@ -166,6 +166,20 @@ diag_gate_close(struct diag *d)
 		gate_spec_add(d->spec.gated, &d->spec.ngated, &a);
 	}
 	exempt_engine(d);
+	for (i = 0; i < d->o->npeers; i++) {
+		struct gate_addr a;
+		char perr[256];
+
+		if (gate_addr_parse(d->o->peers[i], false, &a, perr,
+		    sizeof(perr)) != 0) {
+			snprintf(d->err, sizeof(d->err), "peer %s", perr);
+			return d->status = EX_MD_CONFIG;
+		}
+		gate_spec_add(d->spec.peers, &d->spec.npeers, &a);
+	}
+	/* borrowed: the caller's vectors outlive the run */
+	d->spec.close_argv = (char **)d->o->hook_close;
+	d->spec.open_argv = (char **)d->o->hook_open;
 	if (!procfs_read_stat(getpid(), &me))
 		fatal(EX_MD_INTERNAL, "/proc/self/stat");
 	d->spec.owner_pid = getpid();

@@ -9,12 +9,18 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
 
 #include "call.h"
+#include "cfgtimers.h"
 #include "diag.h"
+#include "diag_nagios.h"
 #include "dump.h"
 #include "dumper.h"
 #include "gate.h"
+#include "loghist.h"
 #include "logtail.h"
 #include "rpc.h"
 #include "rpc_kam.h"
@@ -51,6 +57,7 @@ struct diag_round {
 	struct dumper_result dumps;	/* shm and the main process's pkg */
 	struct dumper_result kids;	/* children's pkg: baseline, end */
 	bool dumped;
+	double quiet_s;		/* QUIET's length before this floor */
 };
 
 struct diag {
@@ -68,7 +75,9 @@ struct diag {
 	struct call_batch *batch;
 	double rate;
 	unsigned concurrency;
-	char load_why[512];
+	char load_why[768];
+	struct call_batch *probe;	/* the direct call that picks the mode */
+	char mode_why[256];	/* which mode, and why */
 	/* gate */
 	struct gate *gate;
 	struct gate_spec spec;
@@ -77,11 +86,13 @@ struct diag {
 	/* the machine */
 	enum diag_state state;
 	double state_since;
-	struct event *deadline_ev, *sample_ev, *sigint, *sigterm, *refresh_ev,
+	struct event *deadline_ev, *sample_ev, *sigint, *sigterm, *sighup,
+	    *refresh_ev,
 	    *budget_ev;
 	int round;
 	struct diag_round rounds[VERDICT_MAX_ROUNDS + 1];
 	bool stop_after_dump, interrupted, budget_spent;
+	char stop_why[512];	/* why it stopped early: the report's reason */
 	/* samples */
 	bool sampling, tm_busy;
 	int rpc_failures;
@@ -90,10 +101,27 @@ struct diag {
 	struct diag_pkg *pkg;	/* latest */
 	size_t npkg;
 	double flat_since, quiet_total;
+	/* what QUIET waits out (diag.c): the config's timers */
+	struct cfgtimers timers;
+	char timers_err[256];	/* why the config was not read */
+	double quiet_min;	/* s after the calls before a floor counts */
+	bool timer_pending;	/* a declared timer outlives QUIET */
+	uint64_t tm_pre;	/* tm.stats current before the round */
+	bool tm_seen;		/* tm.stats answered */
+	/* tlsf pkg: pkg.stats frozen, pkg judged from every round's dumps */
+	bool pkg_frozen, pkg_moved;
 	/* memory errors seen in the log outside the dumps */
 	struct logtail *lt;
 	struct dump_parser *parser;
 	struct dump_result *errs;
+	/* what the log held before the run (diag_before.c) */
+	struct loghist_mark log_mark;
+	struct dump_result *before;
+	char before_what[512];
+	/* the timeline (diag_timeline.c) */
+	json_t *tl_samples, *tl_phases;
+	double tl_start, tl_wall;
+	uint64_t tl_pool;
 	/* the end */
 	int status;
 	char err[1024];
@@ -105,6 +133,9 @@ double diag_now(void);
 void diag_enter_state(struct diag *, enum diag_state);
 void diag_fail(struct diag *, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* diag_rights.c */
+int diag_rights_check(struct diag *);
 
 /* diag_io.c */
 int diag_proxy_addr(struct diag *);
@@ -124,7 +155,31 @@ void diag_pkg_free(struct diag_pkg *, size_t n);
 void diag_round_clear(struct diag_round *);
 void diag_note_dumps(struct diag *, const struct dumper_result *);
 
+/* diag_timeline.c */
+void diag_timeline_phase(struct diag *, const char *phase);
+void diag_timeline_sample(struct diag *);
+json_t *diag_timeline_json(struct diag *);
+void diag_timeline_free(struct diag *);
+
+/* diag_quiet.c */
+void diag_quiet_setup(struct diag *);
+void diag_quiet_tm(struct diag *, int64_t current, bool no_tm);
+bool diag_quiet_ready(const struct diag *);
+void diag_quiet_pkg_check(struct diag *);
+uint64_t diag_quiet_dump_used(const struct dump *);
+json_t *diag_quiet_json(const struct diag *);
+void diag_quiet_text(FILE *, const struct diag *);
+
 /* diag_report.c */
 int diag_report(struct diag *);
+
+/* diag_before.c */
+void diag_before_read(struct diag *);
+
+/* diag_progress.c: on a terminal one live line, else a log line per
+ * phase and at most every DIAG_PROGRESS_EVERY s; never on stdout */
+void diag_progress_phase(struct diag *, const char *phase);
+void diag_progress_sample(struct diag *);
+void diag_progress_end(void);
 
 #endif

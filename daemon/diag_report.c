@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "diag_bundle.h"
 #include "diag_priv.h"
 #include "exitcodes.h"
 #include "log.h"
@@ -18,6 +19,7 @@
 #include "xmalloc.h"
 
 #define DIAG_MAX_POOLS 32
+#define DIAG_FM_PKG_NOISE 768	/* bytes per process, see fill_rounds */
 
 struct diag_pool {
 	enum dump_pool pool;
@@ -152,6 +154,8 @@ cfg_bytes(const struct dump *dm)
 	return sum;
 }
 
+static const char *allocator(const struct diag *, enum dump_pool);
+
 static void
 fill_rounds(struct diag *d, struct diag_pool *p, int nr)
 {
@@ -161,6 +165,13 @@ fill_rounds(struct diag *d, struct diag_pool *p, int nr)
 	in->pool = p->pool;
 	in->dumps_complete = true;
 	in->budget_spent = d->budget_spent;
+	in->timer_pending = d->timer_pending;
+	/* fm hands out a free fragment whole when the rest is too small to
+	 * split, so a worker's pkg floor moves by a few hundred bytes with
+	 * which fragment it was given (measured: -1840 to +904 over rounds, two workers) */
+	if (p->pool == DUMP_POOL_PKG &&
+	    strcmp(allocator(d, DUMP_POOL_PKG), "fm") == 0)
+		in->noise_bytes = DIAG_FM_PKG_NOISE * p->nprocs;
 	for (i = 0; i <= nr; i++) {
 		const struct dump *dm;
 
@@ -190,6 +201,11 @@ fill_rounds(struct diag *d, struct diag_pool *p, int nr)
 			in->rounds[i - 1].settled_used =
 			    d->rounds[i].settled_used - cfg_bytes(dm);
 			p->peak[i - 1] = d->rounds[i].peak_used;
+		} else if (d->pkg_frozen) {
+			/* pkg.stats frozen (tlsf): every round was dumped */
+			in->rounds[i - 1].settled_used =
+			    diag_quiet_dump_used(dm);
+			p->peak[i - 1] = 0;	/* not sampled */
 		} else {
 			in->rounds[i - 1].settled_used = group_used(
 			    d->rounds[i].pkg, d->rounds[i].npkg, p->group);
@@ -199,15 +215,17 @@ fill_rounds(struct diag *d, struct diag_pool *p, int nr)
 	}
 	in->nrounds = (size_t)nr;
 	/* pkg dumps exist at the baseline and the end only (diag.c) */
-	if (p->pool == DUMP_POOL_PKG && nr > 0)
+	if (p->pool == DUMP_POOL_PKG && nr > 0 && !d->pkg_frozen)
 		in->rounds[0].dump = in->baseline;
 	count_errors(d->errs, p->pool, in);
+	count_errors(d->before, p->pool, in);
 	if (p->pool == DUMP_POOL_SHM) {
 		in->heap_size = d->shm.total;
 		in->max_used = d->shm.max_used;
 	} else {
-		in->baseline_used = group_used(d->rounds[0].pkg,
-		    d->rounds[0].npkg, p->group);
+		in->baseline_used = d->pkg_frozen ?
+		    diag_quiet_dump_used(in->baseline) :
+		    group_used(d->rounds[0].pkg, d->rounds[0].npkg, p->group);
 		in->heap_size = DUMP_UNKNOWN;
 		in->max_used = DUMP_UNKNOWN;
 	}
@@ -231,6 +249,27 @@ rescale(struct diag_pool *p)
 		p->res.suspects[i].bytes_per_call *= (double)later / all;
 		p->res.suspects[i].count_per_call *= (double)later / all;
 	}
+}
+
+/*
+ * A noisy floor (fm pkg) gives a leak's size only roughly: the sites
+ * that grew say it better (those within a quarter of the largest).
+ */
+static void
+noisy_slope(struct diag_pool *p)
+{
+	struct verdict_result *r = &p->res;
+	double sum = 0;
+	size_t i;
+
+	if (p->in.noise_bytes == 0 || r->verdict != VERDICT_LEAK ||
+	    r->nsuspects == 0)
+		return;
+	for (i = 0; i < r->nsuspects; i++)
+		if (r->suspects[i].bytes_per_call >=
+		    r->suspects[0].bytes_per_call / 4)
+			sum += r->suspects[i].bytes_per_call;
+	r->bytes_per_call = sum;
 }
 
 static void
@@ -273,7 +312,9 @@ build_pools(struct diag *d, struct diag_pools *ps, int nr)
 		} else {
 			verdict_judge(&ps->p[i].in, &ps->p[i].res);
 			if (ps->p[i].pool == DUMP_POOL_PKG)
-				rescale(&ps->p[i]);
+				if (!d->pkg_frozen)
+					rescale(&ps->p[i]);
+			noisy_slope(&ps->p[i]);
 		}
 	}
 }
@@ -349,6 +390,18 @@ add_errors(json_t *a, const struct dump_result *r, bool corruption)
 		json_array_append_new(a, json_string(r->corruption[i].text));
 }
 
+/* Failure lines already in the log before the run. */
+static uint64_t
+before_lines(const struct diag *d)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; d->before != NULL && i < d->before->nerrors; i++)
+		n += d->before->errors[i].count;
+	return n;
+}
+
 static json_t *
 pool_json(const struct diag_pool *p)
 {
@@ -380,6 +433,9 @@ pool_json(const struct diag_pool *p)
 	    "baseline_used", (json_int_t)p->in.baseline_used, "rounds", rounds,
 	    "bytes_per_call", p->res.bytes_per_call, "suspects", sus,
 	    "processes", (json_int_t)p->nprocs);
+	json_object_set_new(j, "heap_size", p->in.heap_size != DUMP_UNKNOWN &&
+	    p->in.heap_size > 0 ? json_integer((json_int_t)p->in.heap_size) :
+	    json_null());
 	return j;
 }
 
@@ -388,11 +444,14 @@ report_json(struct diag *d, const struct diag_pools *ps, enum verdict v,
     const char *reason, const struct verdict_recommendation *rec)
 {
 	json_t *pools = json_array(), *errs = json_array(),
-	    *corr = json_array();
-	size_t i;
+	    *corr = json_array(), *j;
+	size_t i, nbefore;
 
 	for (i = 0; i < ps->n; i++)
 		json_array_append_new(pools, pool_json(&ps->p[i]));
+	/* already in the log before the run (diag_before.c) first */
+	add_errors(errs, d->before, false);
+	nbefore = json_array_size(errs);
 	add_errors(errs, d->errs, false);
 	for (i = 0; i <= VERDICT_MAX_ROUNDS; i++) {
 		add_errors(errs, d->rounds[i].dumps.dumps, false);
@@ -400,7 +459,10 @@ report_json(struct diag *d, const struct diag_pools *ps, enum verdict v,
 		add_errors(errs, d->rounds[i].kids.dumps, false);
 		add_errors(corr, d->rounds[i].kids.dumps, true);
 	}
-	return json_pack("{s:s, s:s, s:{s:I, s:s?, s:{s:s, s:s}}, "
+	for (i = 0; i < json_array_size(errs); i++)
+		json_object_set_new(json_array_get(errs, i), "before_run",
+		    json_boolean(i < nbefore));
+	j = json_pack("{s:s, s:s, s:{s:I, s:s?, s:{s:s, s:s}}, "
 	    "s:{s:s, s:f, s:I}, s:f, s:{s:f, s:I, s:s}, s:o, s:o, s:o, s:o, "
 	    "s:b}",
 	    "verdict", verdict_name(v), "reason", reason,
@@ -419,55 +481,72 @@ report_json(struct diag *d, const struct diag_pools *ps, enum verdict v,
 	    "reasoning", rec->reasoning) : json_null(),
 	    "memory_errors", errs, "corruption", corr,
 	    "settings_restored", d->restored);
+	json_object_set_new(j, "quiet", diag_quiet_json(d));
+	json_object_set_new(j, "pkg_stats_frozen", json_boolean(d->pkg_frozen));
+	json_object_set_new(j, "before_run", json_pack("{s:s, s:I, s:I, s:I, "
+	    "s:I}", "log", d->before_what[0] ? d->before_what : "not read",
+	    "memory_errors", (json_int_t)before_lines(d), "distinct",
+	    (json_int_t)nbefore, "shm_max_used",
+	    (json_int_t)d->shm_start.max_used, "shm_size",
+	    (json_int_t)d->shm_start.total));
+	return j;
 }
 
 static void
-report_text(struct diag *d, const struct diag_pools *ps, enum verdict v,
+report_text(FILE *f, struct diag *d, const struct diag_pools *ps,
+    enum verdict v,
     const char *reason, const struct verdict_recommendation *rec,
     size_t nerr, size_t ncorr)
 {
 	size_t i, j;
 
-	printf("%s pid %d (%s): %s\n  %s\n", d->t->flavour,
+	fprintf(f, "%s pid %d (%s): %s\n  %s\n", d->t->flavour,
 	    (int)d->t->main.pid, d->version ? d->version : "?",
 	    verdict_name(v), reason);
-	printf("gate %s, closed %.1f s; quiet %.1f s; load %s\n",
+	fprintf(f, "gate %s, closed %.1f s; quiet %.1f s; load %s\n",
 	    d->o->passive ? "none" : d->o->gate, d->gate_closed_s,
 	    d->quiet_total, d->o->passive ? "none (passive)" : d->load_why);
+	diag_quiet_text(f, d);
 	for (i = 0; i < ps->n; i++) {
 		const struct diag_pool *p = &ps->p[i];
 
-		printf("\n%s %s%s: %s\n  %s\n  baseline %llu", dump_pool_name(
+		fprintf(f, "\n%s %s%s: %s\n  %s\n  baseline %llu", dump_pool_name(
 		    p->pool), p->group ? p->group : "(shared)",
 		    p->nprocs > 1 ? " (all of them)" : "",
 		    verdict_name(p->res.verdict), p->res.reason,
 		    (unsigned long long)p->in.baseline_used);
 		for (j = 0; j < p->in.nrounds; j++)
-			printf("; %llu/%llu calls -> %llu (peak %llu)",
+			fprintf(f, "; %llu/%llu calls -> %llu (peak %llu)",
 			    (unsigned long long)p->in.rounds[j].completed,
 			    (unsigned long long)p->in.rounds[j].calls,
 			    (unsigned long long)p->in.rounds[j].settled_used,
 			    (unsigned long long)p->peak[j]);
-		printf("\n");
+		fprintf(f, "\n");
 		for (j = 0; j < p->res.nsuspects && j < 5; j++) {
 			const struct verdict_suspect *s = &p->res.suspects[j];
 
-			printf("  suspect: %s: %s: %s(%lu): %.1f bytes, %.2f "
+			fprintf(f, "  suspect: %s: %s: %s(%lu): %.1f bytes, %.2f "
 			    "fragments per call\n", s->module ? s->module : "?",
 			    s->file ? s->file : "?", s->func ? s->func : "?",
 			    s->line, s->bytes_per_call, s->count_per_call);
 		}
 	}
 	if (d->lapses > 0)
-		printf("\nthe gate opened by itself %u time%s while meant to be "
+		fprintf(f, "\nthe gate opened by itself %u time%s while meant to be "
 		    "closed: its floors may hold users' traffic\n", d->lapses,
 		    d->lapses == 1 ? "" : "s");
 	if (rec != NULL)
-		printf("\nrecommendation: %s\n  %s\n", rec->knob,
+		fprintf(f, "\nrecommendation: %s\n  %s\n", rec->knob,
 		    rec->reasoning);
-	printf("\nmemory errors in the log during the run: %zu; corruption: "
+	fprintf(f, "\nmemory errors in the log during the run: %zu; corruption: "
 	    "%zu; settings restored: %s\n", nerr, ncorr, d->restored ? "yes" :
 	    "NO");
+	fprintf(f, "before the run: %llu memory error%s in the log (%s); "
+	    "shm high-water mark %llu of %llu bytes\n",
+	    (unsigned long long)before_lines(d), before_lines(d) == 1 ? "" :
+	    "s", d->before_what[0] ? d->before_what : "not read",
+	    (unsigned long long)d->shm_start.max_used,
+	    (unsigned long long)d->shm_start.total);
 }
 
 int
@@ -482,6 +561,7 @@ diag_report(struct diag *d)
 	int nr = d->round, st;
 	json_t *j;
 
+	diag_progress_end();	/* the report starts at a clean line */
 	if (d->parser != NULL) {
 		d->errs = dump_parser_finish(d->parser);
 		d->parser = NULL;
@@ -504,8 +584,11 @@ diag_report(struct diag *d)
 	v = verdict_overall(vs, ps.n);
 	if (d->interrupted) {
 		v = VERDICT_INCONCLUSIVE;
-		snprintf(reason, sizeof(reason), "interrupted in round %d",
-		    d->round);
+		if (d->stop_why[0] != '\0')
+			snprintf(reason, sizeof(reason), "%s", d->stop_why);
+		else
+			snprintf(reason, sizeof(reason), "interrupted in round "
+			    "%d", d->round);
 	} else {
 		for (i = 0; i < ps.n && ps.p[i].res.verdict != v; i++)
 			;
@@ -514,17 +597,38 @@ diag_report(struct diag *d)
 		    ps.p[i].group : "(shared)", ps.p[i].res.reason);
 	}
 	have_rec = recommend(d, &ps, &rec);
-	if (d->o->json) {
-		j = report_json(d, &ps, v, reason, have_rec ? &rec : NULL);
-		report_print_json(stdout, j);
-		json_decref(j);
-	} else
-		report_text(d, &ps, v, reason, have_rec ? &rec : NULL, nerr,
-		    ncorr);
-	fflush(stdout);
-	pools_free(&ps);
 	st = verdict_status(v, corruption);
 	if (d->interrupted)
 		st = EX_MD_UNKNOWN;
+	j = report_json(d, &ps, v, reason, have_rec ? &rec : NULL);
+	if (d->o->quiet_report)
+		;
+	else if (d->o->nagios)
+		diag_nagios_print(j, st);
+	else if (d->o->json)
+		report_print_json(stdout, j);
+	else
+		report_text(stdout, d, &ps, v, reason, have_rec ? &rec : NULL,
+		    nerr, ncorr);
+	if (d->o->bundle != NULL) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *mf;
+
+		if ((mf = open_memstream(&text, &len)) == NULL)
+			fatal(EX_MD_INTERNAL, "open_memstream");
+		report_text(mf, d, &ps, v, reason, have_rec ? &rec : NULL,
+		    nerr, ncorr);
+		fclose(mf);
+		diag_bundle_write(d, text, j);
+		free(text);
+	}
+	if (d->o->result != NULL) {
+		json_object_set_new(j, "timeline", diag_timeline_json(d));
+		*d->o->result = json_incref(j);
+	}
+	json_decref(j);
+	fflush(stdout);
+	pools_free(&ps);
 	return st;
 }

@@ -20,6 +20,8 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "cmdline.h"
+#include "conf.h"
 #include "dump_cmd.h"
 #include "dumper.h"
 #include "exitcodes.h"
@@ -49,7 +51,9 @@ usage(FILE *f)
 	fprintf(f, "usage: memdiag dump --target TARGET [--pool shm|pkg|all] "
 	    "[--json] [--full]\n"
 	    "                    [--rpc SOCKET] [--log FILE|journal[:UNIT]|"
-	    "syslog:PATH] [--timeout S]\n");
+	    "syslog:PATH] [--timeout S]\n"
+	    "                    [--state-dir DIR] [--run-dir DIR] "
+	    "[--proxy-exe LIST]\n");
 }
 
 char *
@@ -243,6 +247,7 @@ parse_args(struct dump_cmd *c, int argc, char **argv)
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "state-dir", required_argument, NULL, 'S' },
 		{ "run-dir", required_argument, NULL, 'R' },
+		{ "proxy-exe", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -253,7 +258,7 @@ parse_args(struct dump_cmd *c, int argc, char **argv)
 	c->statedir = MEMDIAG_STATEDIR;
 	c->rundir = MEMDIAG_RUNDIR;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "t:p:jFr:l:T:S:R:h", opts,
+	while ((ch = getopt_long(argc, argv, "t:p:jFr:l:T:S:R:X:h", opts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 't':
@@ -294,6 +299,10 @@ parse_args(struct dump_cmd *c, int argc, char **argv)
 			break;
 		case 'R':
 			c->rundir = optarg;
+			break;
+		case 'X':
+			if (cmdline_proxy_exe(optarg) != 0)
+				return EX_MD_USAGE;
 			break;
 		case 'h':
 			usage(stdout);
@@ -406,15 +415,22 @@ cleanup_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "state-dir", required_argument, NULL, 'S' },
 		{ "run-dir", required_argument, NULL, 'R' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *statedir = MEMDIAG_STATEDIR, *rundir = MEMDIAG_RUNDIR;
+	const char *path = NULL;
+	struct conf *conf = NULL;
+	char err[1024];
 	int restored, failed, gates, gfailed, ch;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "S:R:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "S:R:c:h", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
 		case 'S':
 			statedir = optarg;
 			break;
@@ -422,15 +438,23 @@ cleanup_main(int argc, char **argv)
 			rundir = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: memdiag cleanup [--state-dir DIR] "
-			    "[--run-dir DIR]\n");
+			fprintf(stderr, "usage: memdiag cleanup [-c FILE] "
+			    "[--state-dir DIR] [--run-dir DIR]\n");
 			return ch == 'h' ? EX_MD_OK : EX_MD_USAGE;
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "usage: memdiag cleanup [--state-dir DIR] "
-		    "[--run-dir DIR]\n");
+		fprintf(stderr, "usage: memdiag cleanup [-c FILE] "
+		    "[--state-dir DIR] [--run-dir DIR]\n");
 		return EX_MD_USAGE;
+	}
+	/* a broken file must not keep a gate closed: its directories if it
+	 * loads, the defaults (or the options) if not */
+	if (path != NULL && conf_load(path, &conf, err, sizeof(err)) != 0)
+		log_warnx("%s; cleaning up %s and %s", err, statedir, rundir);
+	else if (conf != NULL) {
+		statedir = conf->statedir;
+		rundir = conf->rundir;
 	}
 	/* gates first: users' traffic matters more than log settings */
 	gates = gate_cleanup(rundir, &gfailed);
@@ -439,5 +463,6 @@ cleanup_main(int argc, char **argv)
 	    "run%s that died%s", gates, gates == 1 ? "" : "s", restored,
 	    restored == 1 ? "" : "s", failed || gfailed ? "; some could not "
 	    "be (see above)" : "");
+	conf_free(conf);
 	return failed || gfailed ? EX_MD_UNAVAILABLE : EX_MD_OK;
 }
