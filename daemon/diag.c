@@ -11,6 +11,8 @@
  * dumper spins the base itself), so the gate's refresh and budget timers
  * keep firing while the proxy prints its dumps.
  */
+#include <sys/syscall.h>
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +120,8 @@ diag_enter_state(struct diag *d, enum diag_state s)
 		    diag_state_name(s));
 	d->state = s;
 	d->state_since = diag_now();
+	if (s == DIAG_QUIET || s == DIAG_DUMP)
+		d->acted = true;
 	diag_timeline_phase(d, diag_state_name(s));
 	diag_progress_phase(d, diag_state_name(s));
 	event_del(d->deadline_ev);
@@ -478,6 +482,42 @@ drive(struct diag *d)
 }
 
 /* Set up the loop's events; PREFLIGHT needs them. */
+/* The proxy's main process ended: nothing more to ask of it. */
+static void
+on_proxy_exit(evutil_socket_t fd, short what, void *arg)
+{
+	struct diag *d = arg;
+
+	(void)fd;
+	(void)what;
+	log_warnx("%s pid %d exited during %s", d->t->flavour,
+	    (int)d->t->main.pid, diag_state_name(d->state));
+	diag_fail(d, EX_MD_UNAVAILABLE, "%s pid %d exited during %s: the "
+	    "proxy died or was restarted", d->t->flavour, (int)d->t->main.pid,
+	    diag_state_name(d->state));
+}
+
+/* Notice the proxy's exit at once, through a pidfd of the verified
+ * process (a PID reused before it was opened is caught by the check). */
+static void
+watch_proxy(struct diag *d)
+{
+	char err[256];
+
+	d->proxyfd = (int)syscall(SYS_pidfd_open, d->t->main.pid, 0);
+	if (d->proxyfd == -1 || target_verify(d->t, &d->t->main, SIGUSR1, err,
+	    sizeof(err)) != 0) {
+		log_debug("no pidfd on the proxy: its exit shows as RPC errors");
+		if (d->proxyfd != -1)
+			close(d->proxyfd);
+		d->proxyfd = -1;
+		return;
+	}
+	d->proxy_ev = event_new(d->base, d->proxyfd, EV_READ, on_proxy_exit,
+	    d);
+	event_add(d->proxy_ev, NULL);
+}
+
 static void
 events_new(struct diag *d)
 {
@@ -491,13 +531,15 @@ events_new(struct diag *d)
 	event_add(d->sigint, NULL);
 	event_add(d->sigterm, NULL);
 	event_add(d->sighup, NULL);
+	watch_proxy(d);
 }
 
 static void
 events_free(struct diag *d)
 {
 	struct event **evs[] = { &d->deadline_ev, &d->sample_ev, &d->sigint,
-		&d->sigterm, &d->sighup, &d->refresh_ev, &d->budget_ev };
+		&d->sigterm, &d->sighup, &d->refresh_ev, &d->budget_ev,
+		&d->proxy_ev };
 	size_t i;
 
 	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
@@ -838,6 +880,8 @@ diag_free(struct diag *d)
 	settings_free(d->s);
 	if (d->lockfd != -1)
 		close(d->lockfd);
+	if (d->proxyfd != -1)
+		close(d->proxyfd);
 	free(d->rpcaddr);
 	free(d->logspec);
 	free(d->version);
@@ -854,9 +898,18 @@ diag_run(const struct diag_opts *o)
 	memset(&d, 0, sizeof(d));
 	d.o = o;
 	d.lockfd = -1;
+	d.proxyfd = -1;
 	if ((st = start(&d)) == 0)
 		drive(&d);
 	finish(&d);
+	if (st == 0 && d.status == EX_MD_UNAVAILABLE && d.acted) {
+		/* the proxy went away or stopped answering in the middle:
+		 * what was seen is reported, and it cannot tell a verdict */
+		d.interrupted = true;
+		snprintf(d.stop_why, sizeof(d.stop_why), "%.500s", d.err);
+		d.status = 0;
+		d.err[0] = '\0';
+	}
 	if (st == 0 && d.status == 0)
 		st = diag_report(&d);
 	else if (st == 0)

@@ -92,6 +92,9 @@ struct diag {
 	int round;
 	struct diag_round rounds[VERDICT_MAX_ROUNDS + 1];
 	bool stop_after_dump, interrupted, budget_spent;
+	bool acted;		/* reached QUIET or DUMP: a report is due */
+	int proxyfd;		/* pidfd of the proxy's main process */
+	struct event *proxy_ev;
 	char stop_why[512];	/* why it stopped early: the report's reason */
 	/* samples */
 	bool sampling, tm_busy;

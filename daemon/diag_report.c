@@ -309,6 +309,16 @@ build_pools(struct diag *d, struct diag_pools *ps, int nr)
 			    "settled before the test calls (--quiet-max %.0f "
 			    "s%s)", d->o->quiet_max, d->budget_spent ?
 			    ", or the gate's budget" : "");
+		} else if (!d->o->passive && nr == 0) {
+			/* no test call ran: a passive look's "healthy" would
+			 * claim what the run never tried */
+			memset(&ps->p[i].res, 0, sizeof(ps->p[i].res));
+			ps->p[i].res.verdict = VERDICT_INCONCLUSIVE;
+			snprintf(ps->p[i].res.reason,
+			    sizeof(ps->p[i].res.reason), "no round of test "
+			    "calls ran%s", d->budget_spent ? ": the gate's "
+			    "budget was spent after the baseline "
+			    "(--gate-budget)" : "");
 		} else {
 			verdict_judge(&ps->p[i].in, &ps->p[i].res);
 			if (ps->p[i].pool == DUMP_POOL_PKG)
@@ -589,6 +599,14 @@ diag_report(struct diag *d)
 		else
 			snprintf(reason, sizeof(reason), "interrupted in round "
 			    "%d", d->round);
+	} else if (ps.n == 0) {
+		/* nothing was judged: never "healthy" by default */
+		v = VERDICT_INCONCLUSIVE;
+		snprintf(reason, sizeof(reason), "no pool could be judged: %s",
+		    d->budget_spent ? "the gate's budget was spent before "
+		    "memory settled (--gate-budget)" : !d->rounds[0].quiet ?
+		    "memory never settled (--quiet-max)" :
+		    "no dump was taken");
 	} else {
 		for (i = 0; i < ps.n && ps.p[i].res.verdict != v; i++)
 			;

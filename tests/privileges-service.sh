@@ -79,6 +79,10 @@ EOF
 }
 
 chmod 755 "$T_TMP"
+# the build directory may be private (CI's is 0700): the users run a copy
+cp "$MEMDIAG" "$T_TMP/memdiag"
+chmod 755 "$T_TMP/memdiag"
+MEMDIAG=$T_TMP/memdiag
 S=$T_TMP/state
 R=$T_TMP/run
 mkdir -m 700 "$S" "$R"
