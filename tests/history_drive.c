@@ -41,6 +41,7 @@ main(int argc, char **argv)
 		if (history_save(argv[2], argv[3], r, (unsigned)atoi(argv[5]),
 		    err, sizeof(err)) == -1) {
 			printf("%s\n", err);
+			json_decref(r);
 			return 1;
 		}
 		json_dumpf(json_object_get(r, "saved"), stdout, JSON_COMPACT);
@@ -52,8 +53,10 @@ main(int argc, char **argv)
 		json_t *r = load(argv[2]);
 		char *svg = chart_run_svg(r);
 
-		if (svg == NULL)
+		if (svg == NULL) {
+			json_decref(r);
 			return 2;
+		}
 		fputs(svg, stdout);
 		free(svg);
 		json_decref(r);

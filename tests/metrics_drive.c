@@ -68,6 +68,7 @@ main(int argc, char **argv)
 	base = event_base_new();
 	if ((m = metrics_http_new(base, argv[1], err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s\n", err);
+		event_base_free(base);
 		return 1;
 	}
 	serve(m);
