@@ -9,7 +9,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,18 +80,6 @@ diag_harm_check(struct diag *d)
 	return st;
 }
 
-static unsigned
-fail_safe_seconds(const struct diag *d)
-{
-	double left = d->o->gate_budget - (diag_now() - d->gate_closed_at);
-	unsigned t = DIAG_ELEMENT_TIMEOUT;
-
-	/* the kernel keeps to the budget too, should memdiag hang */
-	if (left < t)
-		t = left < 1 ? 1 : (unsigned)floor(left);
-	return t;
-}
-
 static void
 on_refresh(evutil_socket_t fd, short what, void *arg)
 {
@@ -104,7 +91,9 @@ on_refresh(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (d->gate == NULL || !d->gate->closed)
 		return;
-	r = gate_refresh(d->gate, fail_safe_seconds(d), err, sizeof(err));
+	r = gate_refresh(d->gate, gate_fail_safe(DIAG_ELEMENT_TIMEOUT,
+	    d->o->gate_budget - (diag_now() - d->gate_closed_at)), err,
+	    sizeof(err));
 	if (r == GATE_LAPSED)
 		d->lapses++;
 	else if (r != GATE_OK)

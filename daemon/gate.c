@@ -289,6 +289,14 @@ gate_refresh_interval(unsigned element_timeout)
 	return element_timeout / 3.0;
 }
 
+unsigned
+gate_fail_safe(unsigned element_timeout, double budget_left)
+{
+	if (budget_left >= element_timeout)
+		return element_timeout;
+	return budget_left < 1 ? 1 : (unsigned)budget_left;
+}
+
 static double
 now_mono(void)
 {

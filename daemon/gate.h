@@ -117,6 +117,10 @@ void gate_spec_describe(const struct gate_spec *, char *buf, size_t len);
 
 /* Seconds between refreshes for an element timeout (a third of it). */
 double gate_refresh_interval(unsigned element_timeout);
+/* The element timeout for the next refresh: element_timeout, cut to what
+ * is left of the budget (at least 1 s), so that the kernel keeps to the
+ * budget too should memdiag hang. */
+unsigned gate_fail_safe(unsigned element_timeout, double budget_left);
 
 struct gate *gate_new(const struct gate_ops *, const struct gate_spec *,
     const char *rundir, char *err, size_t errlen, enum gate_result *res);

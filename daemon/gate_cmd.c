@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -450,18 +449,6 @@ on_budget(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(c->base);
 }
 
-static unsigned
-fail_safe_seconds(const struct gate_cmd *c)
-{
-	double left = c->spec.budget - (now_mono() - c->closed_at);
-	unsigned t = c->spec.element_timeout;
-
-	/* the kernel keeps to the budget too, should memdiag hang */
-	if (left < t)
-		t = left < 1 ? 1 : (unsigned)floor(left);
-	return t;
-}
-
 static void
 on_refresh(evutil_socket_t fd, short what, void *arg)
 {
@@ -470,7 +457,9 @@ on_refresh(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	r = gate_refresh(c->gate, fail_safe_seconds(c), c->err, sizeof(c->err));
+	r = gate_refresh(c->gate, gate_fail_safe(c->spec.element_timeout,
+	    c->spec.budget - (now_mono() - c->closed_at)), c->err,
+	    sizeof(c->err));
 	if (r == GATE_LAPSED)
 		c->lapses++;
 	else if (r != GATE_OK) {
