@@ -20,7 +20,7 @@ top_srcdir=$top
 
 # Debian's stock log settings (memlog=5 above debug=2): SIGUSR1 alone
 # would print nothing; memdiag lowers memlog while it works and restores it
-kam_start demo tests/kamailio/proxy.cfg -m 64 -M 8 -A STOCK_LOG -A CHILDREN=4
+kam_start demo tests/lib/proxy.cfg -m 64 -M 8 -A STOCK_LOG -A CHILDREN=4
 echo "started kamailio pid $KAM_PID on 127.0.0.1:$KAM_PORT (runtime dir $KAM_DIR)"
 echo
 echo "== what memdiag finds out about it by itself"

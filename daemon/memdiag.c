@@ -7,17 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyze.h"
-#include "check_cmd.h"
-#include "diag_cmd.h"
-#include "dump_cmd.h"
-#include "inspect.h"
-#include "call_cmd.h"
-#include "exitcodes.h"
-#include "gate.h"
-#include "log.h"
-#include "rpc.h"
-#include "service.h"
+#include "face/cmd.h"
+#include "lib/exitcodes.h"
+#include "lib/log.h"
 
 struct command {
 	const char *name;
@@ -26,16 +18,14 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "analyze", analyze_main, "analyze [--json] FILE|-" },
-	{ "diff", diff_main, "diff [--json] BEFORE AFTER" },
-	{ "inspect", inspect_main, "inspect --target TARGET [--json]" },
-	{ "dump", dump_main, "dump --target TARGET [--pool shm|pkg|all] [--json] "
-	    "[--full] [--rpc SOCKET] [--log SOURCE]" },
+	{ "analyze", analyze_main, analyze_cmd_synopsis },
+	{ "diff", diff_main, diff_cmd_synopsis },
+	{ "inspect", inspect_main, inspect_cmd_synopsis },
+	{ "dump", dump_main, dump_cmd_synopsis },
 	{ "check", check_main, check_cmd_synopsis },
-	{ "cleanup", cleanup_main, "cleanup [-c FILE] [--state-dir DIR] [--run-dir DIR]" },
-	{ "gate", gate_main, "gate --target TARGET --hold SECONDS "
-	    "[--gate nft|hook|none] [options] (see gate --help)" },
-	{ "call", call_main, "call --proxy HOST:PORT [options] (see call --help)" },
+	{ "cleanup", cleanup_main, cleanup_cmd_synopsis },
+	{ "gate", gate_main, gate_cmd_synopsis },
+	{ "call", call_main, call_cmd_synopsis },
 	{ "rpc", rpc_main, NULL },	/* developers: one binrpc call */
 	{ NULL, NULL, NULL },
 };

@@ -17,7 +17,7 @@ mkdir -p "$OUT"
 
 DS=$T_TMP/dispatcher.list
 printf '1 sip:127.0.0.1:5099 0 0 weight=50\n1 sip:127.0.0.1:5098 0 5\n2 sip:127.0.0.1:5097\n' >"$DS"
-kam_start cap "$top_srcdir/tests/kamailio/proxy.cfg" -m 16 -M 4 \
+kam_start cap "$top_srcdir/tests/lib/proxy.cfg" -m 16 -M 4 \
     -A WITH_DISPATCHER -A "DS_LIST=\"$DS\"" || exit 1
 
 # capture NAME RPC [ARGS...]: one connection, one reply

@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "binrpc.h"
-#include "rpc.h"
-#include "rpc_kam.h"
+#include "proxy/binrpc.h"
+#include "proxy/rpc.h"
+#include "proxy/rpc_kam.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "face/conf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

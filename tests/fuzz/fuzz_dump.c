@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dump.h"
+#include "core/dump.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

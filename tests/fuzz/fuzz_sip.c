@@ -10,8 +10,8 @@
 
 #include <event2/event.h>
 
-#include "call.h"
-#include "sip.h"
+#include "calls/call.h"
+#include "calls/sip.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

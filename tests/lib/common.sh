@@ -1,7 +1,7 @@
 # Shared helpers for memdiag's shell tests. Source it; it sets -eu.
 set -eu
 
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 : "${MEMDIAG:=$top_builddir/daemon/memdiag}"
 : "${FIXTURES:=$top_srcdir/tests/fixtures}"

@@ -8,7 +8,7 @@
 #       SCEN_JSON (the report), SCEN_OK (1: every check passed).
 #   scen_list               every scenario's name
 #
-# Scenarios (tests/kamailio/proxy.cfg's defines; all with Debian's stock
+# Scenarios (tests/lib/proxy.cfg's defines; all with Debian's stock
 # log settings, memlog=5, which memdiag must lower and restore):
 #   healthy   nothing kept                                  -> healthy
 #   leak      an htable item per INVITE (520 B, 1 fragment) -> leak
@@ -101,7 +101,7 @@ scen_run() {
 	SCEN_JSON=$T_TMP/$name-$alloc.json
 	# shellcheck disable=SC2046
 	eval "kargs=($(scen_args "$name"))"
-	kam_start "$name-$alloc" "$top_srcdir/tests/kamailio/proxy.cfg" \
+	kam_start "$name-$alloc" "$top_srcdir/tests/lib/proxy.cfg" \
 	    "${kargs[@]}" -x "$alloc" -X "$alloc" -A STOCK_LOG ||
 	    { fail "$SCEN_TAG: kamailio did not start"; SCEN_OK=0; return; }
 	read -r status verdict pool proc func <<<"$(scen_want "$name")"

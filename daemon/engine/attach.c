@@ -1,0 +1,53 @@
+/*
+ * Attaching to a target: which of its unix sockets answers binrpc, and
+ * where its log goes, as discovery found them (proxy/target_discover.c).
+ * The commands and the service pick these the same way.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "engine/attach.h"
+#include "lib/xmalloc.h"
+#include "proxy/rpc.h"
+#include "proxy/rpc_kam.h"
+#include "proxy/target.h"
+
+char *
+attach_pick_rpc(const struct target *t, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < t->nctl; i++) {
+		struct rpc_result *r = rpc_sync(t->ctl[i], rpc_kam_req_version(),
+		    2.0);
+		bool ok = r->status == RPC_OK;
+
+		rpc_result_free(r);
+		if (ok)
+			return xstrdup(t->ctl[i]);
+	}
+	snprintf(err, errlen, "%s pid %d: none of its %zu unix sockets "
+	    "answers binrpc (is the ctl module loaded? give --rpc)",
+	    t->flavour, (int)t->main.pid, t->nctl);
+	return NULL;
+}
+
+char *
+attach_pick_log(const struct target *t, char *err, size_t errlen)
+{
+	switch (t->log.kind) {
+	case TARGET_LOG_FILE:
+		return xstrdup(t->log.path);
+	case TARGET_LOG_JOURNAL:
+		return xstrdup("journal");
+	case TARGET_LOG_SYSLOG:
+		if (t->log.path != NULL)
+			return xstrdup(t->log.path);
+		break;
+	default:
+		break;
+	}
+	snprintf(err, errlen, "%s pid %d: cannot tell where its log goes (%s)",
+	    t->flavour, (int)t->main.pid, t->log.why ? t->log.why : "?");
+	return NULL;
+}

@@ -1,0 +1,187 @@
+/*
+ * The diagnosis' shared state, for diag.c (the state machine),
+ * diag_io.c (what it drives: gate, calls, log, samples) and
+ * diag_report.c (the verdict and the report).
+ */
+#ifndef MEMDIAG_DIAG_PRIV_H
+#define MEMDIAG_DIAG_PRIV_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "calls/call.h"
+#include "core/dump.h"
+#include "core/verdict.h"
+#include "engine/diag.h"
+#include "gate/gate.h"
+#include "proxy/cfgtimers.h"
+#include "proxy/dumper.h"
+#include "proxy/loghist.h"
+#include "proxy/logtail.h"
+#include "proxy/rpc.h"
+#include "proxy/rpc_kam.h"
+#include "proxy/settings.h"
+#include "proxy/target.h"
+#include "report/nagios.h"
+
+enum diag_state {
+	DIAG_START,
+	DIAG_PREFLIGHT,	/* an OPTIONS ping (and REGISTER) through the proxy */
+	DIAG_QUIET,	/* sampling until memory is flat for the settle window */
+	DIAG_DUMP,	/* the dumper takes shm + every process's pkg */
+	DIAG_CALLS,	/* one round of test calls */
+	DIAG_FINISH,	/* open the gate, restore the proxy */
+};
+
+/* One process's pkg, from pkg.stats. */
+struct diag_pkg {
+	long pid;
+	char *group;		/* role without "child=N sock=...": owned */
+	uint64_t used;
+};
+
+/* Round 0 is the baseline. */
+struct diag_round {
+	unsigned calls;
+	uint64_t completed, failed;
+	uint64_t settled_used, peak_used;	/* shm */
+	bool quiet;
+	struct diag_pkg *pkg;	/* settled, one per process */
+	size_t npkg;
+	struct diag_pkg *pkg_peak;	/* highest per group seen */
+	size_t npkg_peak;
+	struct dumper_result dumps;	/* shm and the main process's pkg */
+	struct dumper_result kids;	/* children's pkg: baseline, end */
+	bool dumped;
+	double quiet_s;		/* QUIET's length before this floor */
+};
+
+struct diag {
+	const struct diag_opts *o;
+	struct event_base *base;
+	struct target *t;
+	char *rpcaddr, *logspec, *version;
+	char proxy[80];
+	struct rpc *rpc;
+	struct settings *s;
+	int lockfd;
+	/* test calls */
+	struct call_conf conf;
+	struct call_engine *eng;
+	struct call_batch *batch;
+	double rate;
+	unsigned concurrency;
+	char load_why[768];
+	struct call_batch *probe;	/* the direct call that picks the mode */
+	char mode_why[256];	/* which mode, and why */
+	/* gate */
+	struct gate *gate;
+	struct gate_spec spec;
+	double gate_closed_at, gate_closed_s;
+	unsigned lapses;
+	/* the machine */
+	enum diag_state state;
+	double state_since;
+	struct event *deadline_ev, *sample_ev, *sigint, *sigterm, *sighup,
+	    *refresh_ev,
+	    *budget_ev;
+	int round;
+	struct diag_round rounds[VERDICT_MAX_ROUNDS + 1];
+	bool stop_after_dump, interrupted, budget_spent;
+	bool acted;		/* reached QUIET or DUMP: a report is due */
+	int proxyfd;		/* pidfd of the proxy's main process */
+	struct event *proxy_ev;
+	char stop_why[512];	/* why it stopped early: the report's reason */
+	/* samples */
+	bool sampling, tm_busy;
+	int rpc_failures;
+	struct rpc_kam_shmmem shm, shm_start;
+	uint64_t free_start;	/* free shm at the baseline's floor */
+	struct diag_pkg *pkg;	/* latest */
+	size_t npkg;
+	double flat_since, quiet_total;
+	/* what QUIET waits out (diag.c): the config's timers */
+	struct cfgtimers timers;
+	char timers_err[256];	/* why the config was not read */
+	double quiet_min;	/* s after the calls before a floor counts */
+	bool timer_pending;	/* a declared timer outlives QUIET */
+	uint64_t tm_pre;	/* tm.stats current before the round */
+	bool tm_seen;		/* tm.stats answered */
+	/* tlsf pkg: pkg.stats frozen, pkg judged from every round's dumps */
+	bool pkg_frozen, pkg_moved;
+	/* memory errors seen in the log outside the dumps */
+	struct logtail *lt;
+	struct dump_parser *parser;
+	struct dump_result *errs;
+	/* what the log held before the run (diag_before.c) */
+	struct loghist_mark log_mark;
+	struct dump_result *before;
+	char before_what[512];
+	/* the timeline (diag_timeline.c) */
+	json_t *tl_samples, *tl_phases;
+	double tl_start, tl_wall;
+	uint64_t tl_pool;
+	/* the end */
+	int status;
+	char err[1024];
+	bool restored;
+};
+
+/* diag.c */
+void diag_enter_state(struct diag *, enum diag_state);
+void diag_fail(struct diag *, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* diag_rights.c */
+int diag_rights_check(struct diag *);
+
+/* diag_io.c */
+int diag_proxy_addr(struct diag *);
+int diag_harm_check(struct diag *);
+int diag_gate_close(struct diag *);
+void diag_gate_open(struct diag *);
+unsigned diag_round_calls(const struct diag *, int round);
+void diag_calls_start(struct diag *);
+void diag_calls_end(struct diag *);
+void diag_wake(void *diag);
+bool diag_tail_check(struct diag *, char *err, size_t errlen);
+void diag_tail_open(struct diag *);
+void diag_tail_close(struct diag *);
+bool diag_pkg_update(struct diag *, const struct rpc_kam_pkg_stats *);
+void diag_pkg_keep(struct diag *, struct diag_round *);
+void diag_pkg_free(struct diag_pkg *, size_t n);
+void diag_round_clear(struct diag_round *);
+void diag_note_dumps(struct diag *, const struct dumper_result *);
+
+/* diag_timeline.c */
+void diag_timeline_phase(struct diag *, const char *phase);
+void diag_timeline_sample(struct diag *);
+json_t *diag_timeline_json(struct diag *);
+void diag_timeline_free(struct diag *);
+
+/* diag_quiet.c */
+void diag_quiet_setup(struct diag *);
+void diag_quiet_tm(struct diag *, int64_t current, bool no_tm);
+bool diag_quiet_ready(const struct diag *);
+void diag_quiet_pkg_check(struct diag *);
+uint64_t diag_quiet_dump_used(const struct dump *);
+json_t *diag_quiet_json(const struct diag *);
+void diag_quiet_text(FILE *, const struct diag *);
+
+/* diag_report.c */
+int diag_report(struct diag *);
+
+/* diag_before.c */
+void diag_before_read(struct diag *);
+
+/* diag_progress.c: on a terminal one live line, else a log line per
+ * phase and at most every DIAG_PROGRESS_EVERY s; never on stdout */
+void diag_progress_phase(struct diag *, const char *phase);
+void diag_progress_sample(struct diag *);
+void diag_progress_end(void);
+
+#endif

@@ -1,0 +1,243 @@
+/*
+ * memdiag inspect --target T: resolve and verify the target and print what
+ * was discovered (processes, listening addresses, ctl sockets, log, pool
+ * settings), the way the diagnosis will see it. Signals nothing.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "face/cmd.h"
+#include "face/cmdline.h"
+#include "lib/exitcodes.h"
+#include "lib/log.h"
+#include "proxy/rpc.h"
+#include "proxy/rpc_kam.h"
+#include "proxy/target.h"
+#include "report/report.h"
+
+static json_t *
+proc_json(const struct target *t, const struct target_proc *p)
+{
+	char err[256];
+	int v = target_verify(t, p, SIGUSR1, err, sizeof(err));
+
+	return json_pack("{s:i, s:i, s:I, s:s?, s:b, s:s?}", "pid", (int)p->pid,
+	    "nspid", (int)p->nspid, "starttime", (json_int_t)p->starttime,
+	    "role", p->role, "signal_ok", v == 0, "refused",
+	    v == 0 ? NULL : err);
+}
+
+/* One RPC's reply as JSON (its first value), or NULL. */
+static json_t *
+rpc_value(const char *addr, const char *method)
+{
+	struct binrpc_req *req = binrpc_req_new(method);
+	struct rpc_result *r = rpc_sync(addr, req, 2.0);
+	json_t *j = NULL, *v;
+
+	if (r->status == RPC_OK && r->reply != NULL) {
+		j = binrpc_reply_json(r->reply);
+		v = json_array_get(j, 0);
+		if (v != NULL)
+			json_incref(v);
+		json_decref(j);
+		j = v;
+	}
+	rpc_result_free(r);
+	return j;
+}
+
+/*
+ * What the proxy says of itself over RPC: version, build flags, the
+ * allocator and size of each pool. NULL when no ctl socket answers.
+ */
+static json_t *
+inspect_proxy(const struct target *t)
+{
+	const char *pools[] = { "shm", "pkg" };
+	json_t *o, *v;
+	size_t i;
+
+	for (i = 0; i < t->nctl; i++) {
+		v = rpc_value(t->ctl[i], "core.version");
+		if (v == NULL)
+			continue;
+		o = json_object();
+		json_object_set_new(o, "rpc", json_string(t->ctl[i]));
+		json_object_set_new(o, "version", v);
+		if ((v = rpc_value(t->ctl[i], "core.flags")) != NULL)
+			json_object_set_new(o, "flags", v);
+		for (size_t k = 0; k < 2; k++) {
+			char m[16];
+
+			snprintf(m, sizeof(m), "%s.info", pools[k]);
+			if ((v = rpc_value(t->ctl[i], m)) != NULL)
+				json_object_set_new(o, pools[k], v);
+		}
+		return o;
+	}
+	return NULL;
+}
+
+static json_t *
+inspect_json(const struct target *t)
+{
+	json_t *o = json_object(), *kids = json_array(), *addrs = json_array();
+	json_t *ctl = json_array(), *v;
+	char buf[128];
+	size_t i;
+
+	json_object_set_new(o, "flavour", json_string(t->flavour));
+	json_object_set_new(o, "exe", json_string(t->exe));
+	json_object_set_new(o, "main", proc_json(t, &t->main));
+	for (i = 0; i < t->nkids; i++)
+		json_array_append_new(kids, proc_json(t, &t->kids[i]));
+	json_object_set_new(o, "children", kids);
+	for (i = 0; i < t->nlisten; i++) {
+		target_addr_str(&t->listen[i], buf, sizeof(buf));
+		json_array_append_new(addrs, json_string(buf));
+	}
+	json_object_set_new(o, "listen", addrs);
+	for (i = 0; i < t->nctl; i++)
+		json_array_append_new(ctl, json_string(t->ctl[i]));
+	json_object_set_new(o, "ctl", ctl);
+	json_object_set_new(o, "log", json_pack("{s:s, s:s?, s:s?}", "kind",
+	    target_log_kind_name(t->log.kind), "path", t->log.path, "why",
+	    t->log.why));
+	json_object_set_new(o, "config", t->cfgfile ? json_string(t->cfgfile) :
+	    json_null());
+	json_object_set_new(o, "shm_mb", t->shm_mb ? json_integer(t->shm_mb) :
+	    json_null());
+	json_object_set_new(o, "pkg_mb", t->pkg_mb ? json_integer(t->pkg_mb) :
+	    json_null());
+	json_object_set_new(o, "shm_allocator", t->shm_alloc ?
+	    json_string(t->shm_alloc) : json_null());
+	json_object_set_new(o, "pkg_allocator", t->pkg_alloc ?
+	    json_string(t->pkg_alloc) : t->shm_alloc ?
+	    json_string(t->shm_alloc) : json_null());
+	json_object_set_new(o, "proxy", (v = inspect_proxy(t)) ? v :
+	    json_null());
+	return o;
+}
+
+static void
+inspect_text(const struct target *t)
+{
+	char buf[128], err[256];
+	json_t *proxy;
+	size_t i;
+
+	printf("%s main pid %d (%s%s)\n", t->flavour, (int)t->main.pid, t->exe,
+	    t->exe_deleted ? ", replaced on disk since it started" : "");
+	printf("  config: %s\n", t->cfgfile ? t->cfgfile : "(default)");
+	printf("  pools: shm %s%ld MB, pkg %s%ld MB, allocator %s/%s\n",
+	    t->shm_mb ? "" : "default ", t->shm_mb, t->pkg_mb ? "" :
+	    "default ", t->pkg_mb, t->shm_alloc ? t->shm_alloc : "default",
+	    t->pkg_alloc ? t->pkg_alloc : t->shm_alloc ? t->shm_alloc :
+	    "default");
+	printf("  log: %s%s%s (%s)\n", target_log_kind_name(t->log.kind),
+	    t->log.path ? " " : "", t->log.path ? t->log.path : "",
+	    t->log.why);
+	for (i = 0; i < t->nlisten; i++) {
+		target_addr_str(&t->listen[i], buf, sizeof(buf));
+		printf("  listens on %s\n", buf);
+	}
+	for (i = 0; i < t->nctl; i++)
+		printf("  rpc socket candidate %s\n", t->ctl[i]);
+	printf("  %zu children\n", t->nkids);
+	if ((proxy = inspect_proxy(t)) == NULL)
+		printf("  no ctl socket answers binrpc: version and pools unknown "
+		    "(give --rpc to the commands that act)\n");
+	else {
+		json_t *v;
+		size_t k;
+		const char *pools[] = { "shm", "pkg" };
+
+		v = json_object_get(proxy, "version");
+		printf("  says over %s: %s\n", json_string_value(json_object_get(
+		    proxy, "rpc")), json_is_string(v) ? json_string_value(v) :
+		    "?");
+		for (k = 0; k < 2; k++) {
+			json_t *p = json_object_get(proxy, pools[k]);
+			json_t *size = json_object_get(p, "size");
+
+			if (p == NULL)
+				continue;
+			printf("  %s pool: %s, %.0f bytes\n", pools[k],
+			    json_string_value(json_object_get(p, "name")) ?
+			    json_string_value(json_object_get(p, "name")) : "?",
+			    json_number_value(size));
+		}
+		v = json_object_get(proxy, "flags");
+		if (json_is_string(v))
+			printf("  build flags: %s\n", json_string_value(v));
+		json_decref(proxy);
+	}
+	if (target_verify(t, &t->main, SIGUSR1, err, sizeof(err)) != 0)
+		printf("  SIGUSR1 to the main process refused: %s\n", err);
+}
+
+const char inspect_cmd_synopsis[] = "inspect --target TARGET [--json] "
+    "[--proxy-exe LIST]";
+
+int
+inspect_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "target", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "proxy-exe", required_argument, NULL, 'X' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *spec = NULL;
+	struct target *t;
+	char err[512];
+	bool json = false;
+	int ch, r;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "t:jX:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			spec = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'X':
+			if (cmdline_proxy_exe(optarg) != 0)
+				return EX_MD_USAGE;
+			break;
+		case 'h':
+			printf("usage: memdiag %s\n", inspect_cmd_synopsis);
+			return EX_MD_OK;
+		default:
+			fprintf(stderr, "usage: memdiag %s\n",
+			    inspect_cmd_synopsis);
+			return EX_MD_USAGE;
+		}
+	}
+	if (spec == NULL || optind != argc) {
+		fprintf(stderr, "usage: memdiag %s\n", inspect_cmd_synopsis);
+		return EX_MD_USAGE;
+	}
+	if ((r = target_open(spec, NULL, &t, err, sizeof(err))) != 0) {
+		log_warnx("%s", err);
+		return r;
+	}
+	if (json) {
+		json_t *j = inspect_json(t);
+
+		report_print_json(stdout, j);
+		json_decref(j);
+	} else
+		inspect_text(t);
+	target_free(t);
+	return EX_MD_OK;
+}

@@ -1,0 +1,492 @@
+/*
+ * The hook gate: operator-supplied commands close and open the gate (run
+ * with argv, never a shell, with a timeout, their output logged). A hook
+ * has no kernel-side timeout, so a watchdog process outlives memdiag: it
+ * waits on memdiag's pidfd and runs the open command if memdiag dies, or
+ * when the budget has run out and memdiag has not opened the gate itself.
+ * A state file under the run directory names the owner and the open
+ * command, so that gate_cleanup opens the gate of a run whose memdiag and
+ * watchdog are both gone (systemd kills the whole cgroup on stop).
+ */
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "gate/gate.h"
+#include "gate/gate_priv.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "lib/procfs.h"
+#include "lib/statedir.h"
+#include "lib/xmalloc.h"
+
+/* The watchdog waits this long past the budget for memdiag to open. */
+#define HOOK_WATCHDOG_GRACE 2
+
+struct hook_gate {
+	char *state;		/* the state file */
+	pid_t watchdog;
+	int standdown;		/* write end: 'o' = memdiag opened the gate */
+	time_t closed_at;
+};
+
+static unsigned long long
+starttime_of(pid_t pid)
+{
+	struct procfs_stat st;
+
+	return procfs_read_stat(pid, &st) ? st.starttime : 0;
+}
+
+/* NAME="a b c": a list of addresses as gate_addr_str spells them */
+static void
+hook_env_list(const char *name, const struct gate_addr *l, size_t n)
+{
+	char buf[4096], a[INET6_ADDRSTRLEN + 16];
+	size_t i, used;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		used = strlen(buf);
+		gate_addr_str(&l[i], a, sizeof(a));
+		snprintf(buf + used, sizeof(buf) - used, "%s%s", i ? " " : "",
+		    a);
+	}
+	setenv(name, buf, 1);
+}
+
+static void
+hook_env(const struct gate_spec *s, const char *action)
+{
+	char buf[32];
+
+	setenv("MEMDIAG_GATE_ACTION", action, 1);
+	if (s == NULL)
+		return;
+	hook_env_list("MEMDIAG_GATE_ADDRS", s->gated, s->ngated);
+	hook_env_list("MEMDIAG_GATE_EXEMPT", s->self, s->nself);
+	hook_env_list("MEMDIAG_GATE_PEERS", s->peers, s->npeers);
+	snprintf(buf, sizeof(buf), "%u", s->budget);
+	setenv("MEMDIAG_GATE_BUDGET", buf, 1);
+	setenv("MEMDIAG_GATE_CUT_TCP", s->cut_tcp ? "1" : "0", 1);
+}
+
+static void
+hook_log_lines(const char *what, pid_t pid, char *buf, size_t *len, bool all)
+{
+	char *nl;
+
+	while ((nl = memchr(buf, '\n', *len)) != NULL ||
+	    (all && *len > 0)) {
+		size_t l = nl ? (size_t)(nl - buf) : *len;
+
+		log_info("hook %s (pid %d): %.*s", what, (int)pid, (int)l, buf);
+		l = nl ? l + 1 : l;
+		memmove(buf, buf + l, *len - l);
+		*len -= l;
+	}
+}
+
+/*
+ * Run argv with a timeout, stdout and stderr logged line by line. 0 when
+ * it exited 0, else -1 with the reason in err. A command that outlives
+ * its timeout is killed with its process group.
+ */
+static int
+hook_run(char *const *argv, const struct gate_spec *s, const char *action,
+    unsigned timeout, char *err, size_t errlen)
+{
+	char buf[1024];
+	size_t len = 0;
+	int p[2], status = 0, rc = -1;
+	bool timedout = false;
+	double deadline = clock_mono() + timeout;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+
+		setpgid(0, 0);
+		dup2(devnull, 0);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		hook_env(s, action);
+		execvp(argv[0], argv);
+		fprintf(stderr, "cannot run %s: %s\n", argv[0],
+		    strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	log_info("hook %s: running %s (pid %d, timeout %u s)", action, argv[0],
+	    (int)pid, timeout);
+	for (;;) {
+		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+		double left = deadline - clock_mono();
+		ssize_t n;
+
+		if (left <= 0) {
+			timedout = true;
+			break;
+		}
+		if (poll(&pfd, 1, (int)(left * 1000) + 1) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd.revents == 0)
+			continue;
+		n = read(p[0], buf + len, sizeof(buf) - len - 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		hook_log_lines(action, pid, buf, &len, len == sizeof(buf) - 1);
+	}
+	hook_log_lines(action, pid, buf, &len, true);
+	close(p[0]);
+	if (timedout) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+	}
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (timedout)
+		snprintf(err, errlen, "%s (pid %d) did not finish within %u s; "
+		    "killed", argv[0], (int)pid, timeout);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		rc = 0;
+	else if (WIFEXITED(status))
+		snprintf(err, errlen, "%s (pid %d) exited with status %d",
+		    argv[0], (int)pid, WEXITSTATUS(status));
+	else
+		snprintf(err, errlen, "%s (pid %d) killed by signal %d",
+		    argv[0], (int)pid, WTERMSIG(status));
+	return rc;
+}
+
+static int
+state_write(const char *path, const struct gate_spec *s, pid_t watchdog,
+    char *err, size_t errlen)
+{
+	json_t *o, *argv = json_array();
+	char tmp[PATH_MAX];
+	size_t i;
+	int rc;
+
+	for (i = 0; s->open_argv[i] != NULL; i++)
+		json_array_append_new(argv, json_string(s->open_argv[i]));
+	o = json_pack("{s:i, s:I, s:i, s:I, s:o, s:i}", "owner_pid",
+	    (int)s->owner_pid, "owner_starttime",
+	    (json_int_t)s->owner_starttime, "watchdog_pid", (int)watchdog,
+	    "watchdog_starttime", (json_int_t)starttime_of(watchdog), "open",
+	    argv, "timeout", (int)s->hook_timeout);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	rc = json_dump_file(o, tmp, JSON_INDENT(2));
+	json_decref(o);
+	if (rc != 0 || rename(tmp, path) != 0) {
+		snprintf(err, errlen, "%s: cannot write the gate's state: %s",
+		    path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* The watchdog's life: never returns. */
+static void
+watchdog_main(const struct gate_spec *s, const char *state, int pidfd,
+    int standdown, double budget_left)
+{
+	double deadline = clock_mono() + budget_left + HOOK_WATCHDOG_GRACE;
+	const char *why = NULL;
+	char err[512];
+
+	setsid();
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+	while (why == NULL) {
+		struct pollfd pfd[2] = {
+			{ .fd = pidfd, .events = POLLIN },
+			{ .fd = standdown, .events = POLLIN },
+		};
+		double left = deadline - clock_mono();
+		char c;
+		ssize_t n;
+
+		if (left <= 0) {
+			why = "the gate's budget ran out and memdiag did not "
+			    "open it";
+			break;
+		}
+		if (poll(pfd, 2, (int)(left * 1000) + 1) == -1) {
+			if (errno == EINTR)
+				continue;
+			why = "poll failed";
+			break;
+		}
+		if (pfd[1].revents != 0) {
+			n = read(standdown, &c, 1);
+			if (n == 1 && c == 'o')
+				_exit(0);	/* memdiag opened it */
+			if (n == -1 && errno == EINTR)
+				continue;
+			why = "memdiag died";
+		} else if (pfd[0].revents != 0)
+			why = "memdiag died";
+	}
+	log_warnx("gate watchdog (pid %d): %s (pid %d): running the open "
+	    "command", (int)getpid(), why, (int)s->owner_pid);
+	if (hook_run(s->open_argv, s, "open", s->hook_timeout, err,
+	    sizeof(err)) != 0) {
+		log_warnx("gate watchdog: the open command failed: %s; the "
+		    "next memdiag start or memdiag cleanup tries again", err);
+		_exit(1);
+	}
+	unlink(state);
+	log_info("gate watchdog: gate opened");
+	_exit(0);
+}
+
+static int
+watchdog_start(struct gate *g, struct hook_gate *h, char *err, size_t errlen)
+{
+	int pidfd, p[2];
+	pid_t pid;
+
+	pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (pidfd == -1) {
+		snprintf(err, errlen, "pidfd_open: %s (the watchdog needs "
+		    "Linux 5.3 or later)", strerror(errno));
+		return -1;
+	}
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		close(pidfd);
+		return -1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(pidfd);
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int fd, devnull = open("/dev/null", O_RDWR);
+
+		close(p[1]);
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		/* nothing of memdiag's but the pidfd and the pipe */
+		for (fd = 3; fd < 1024; fd++)
+			if (fd != pidfd && fd != p[0])
+				close(fd);
+		watchdog_main(&g->spec, h->state, pidfd, p[0], g->spec.budget);
+	}
+	close(pidfd);
+	close(p[0]);
+	h->watchdog = pid;
+	h->standdown = p[1];
+	log_info("gate watchdog started (pid %d): it opens the gate if memdiag "
+	    "dies, or %d s after the budget", (int)pid, HOOK_WATCHDOG_GRACE);
+	return 0;
+}
+
+static void
+watchdog_stop(struct hook_gate *h)
+{
+	int status;
+
+	if (h->watchdog <= 0)
+		return;
+	if (write(h->standdown, "o", 1) != 1)
+		log_warn("gate watchdog (pid %d): cannot tell it to stand down",
+		    (int)h->watchdog);
+	close(h->standdown);
+	while (waitpid(h->watchdog, &status, 0) == -1 && errno == EINTR)
+		;
+	h->watchdog = 0;
+	h->standdown = -1;
+}
+
+static enum gate_result
+hook_init(struct gate *g, char *err, size_t errlen)
+{
+	struct hook_gate *h = xcalloc(1, sizeof(*h));
+
+	(void)err;
+	(void)errlen;
+	h->standdown = -1;
+	g->priv = h;
+	(void)mkdir(g->rundir, 0750);
+	xasprintf(&h->state, "%s/gate-hook-%d-%llu.json", g->rundir,
+	    (int)g->spec.owner_pid, g->spec.owner_starttime);
+	return GATE_OK;
+}
+
+static enum gate_result
+hook_close(struct gate *g, unsigned timeout, char *err, size_t errlen)
+{
+	struct hook_gate *h = g->priv;
+	char oerr[512];
+
+	(void)timeout;
+	/* the way back is on disk and watched before anything is closed */
+	if (watchdog_start(g, h, err, errlen) != 0)
+		return GATE_ERROR;
+	if (state_write(h->state, &g->spec, h->watchdog, err, errlen) != 0) {
+		watchdog_stop(h);
+		return GATE_ERROR;
+	}
+	if (hook_run(g->spec.close_argv, &g->spec, "close",
+	    g->spec.hook_timeout, err, errlen) == 0)
+		return GATE_OK;
+	/* it may have closed part of it before failing */
+	if (hook_run(g->spec.open_argv, &g->spec, "open", g->spec.hook_timeout,
+	    oerr, sizeof(oerr)) != 0)
+		log_warnx("after the failed close, the open command failed "
+		    "too: %s", oerr);
+	else
+		unlink(h->state);
+	watchdog_stop(h);
+	return GATE_ERROR;
+}
+
+static enum gate_result
+hook_refresh(struct gate *g, unsigned timeout, char *err, size_t errlen)
+{
+	struct hook_gate *h = g->priv;
+	int status;
+
+	(void)timeout;
+	if (h->watchdog > 0 && waitpid(h->watchdog, &status, WNOHANG) ==
+	    h->watchdog) {
+		h->watchdog = 0;
+		snprintf(err, errlen, "the gate watchdog exited");
+		return GATE_ERROR;
+	}
+	return GATE_OK;
+}
+
+static enum gate_result
+hook_open(struct gate *g, char *err, size_t errlen)
+{
+	struct hook_gate *h = g->priv;
+	int rc;
+
+	if (h->watchdog <= 0 && access(h->state, F_OK) != 0)
+		return GATE_OK;	/* never closed */
+	rc = hook_run(g->spec.open_argv, &g->spec, "open", g->spec.hook_timeout,
+	    err, errlen);
+	watchdog_stop(h);
+	if (rc != 0)
+		return GATE_ERROR;	/* the state file stays for cleanup */
+	unlink(h->state);
+	return GATE_OK;
+}
+
+static void
+hook_fini(struct gate *g)
+{
+	struct hook_gate *h = g->priv;
+
+	if (h == NULL)
+		return;
+	watchdog_stop(h);
+	free(h->state);
+	free(h);
+	g->priv = NULL;
+}
+
+const struct gate_ops gate_hook_ops = {
+	.name = "hook",
+	.init = hook_init,
+	.close = hook_close,
+	.refresh = hook_refresh,
+	.open = hook_open,
+	.fini = hook_fini,
+};
+
+/* One state file: 1 opened, 0 left alone, -1 failed. */
+static int
+hook_cleanup_one(const char *path)
+{
+	json_error_t jerr;
+	json_t *o = json_load_file(path, 0, &jerr), *argv, *v;
+	json_int_t opid = 0, ost = 0, wpid = 0, wst = 0, timeout = 10;
+	char **av, err[512];
+	size_t i;
+	int rc;
+
+	if (o == NULL || json_unpack(o, "{s:I, s:I, s:I, s:I, s:o, s?I}",
+	    "owner_pid", &opid, "owner_starttime", &ost, "watchdog_pid", &wpid,
+	    "watchdog_starttime", &wst, "open", &argv, "timeout",
+	    &timeout) != 0 || !json_is_array(argv) ||
+	    json_array_size(argv) == 0) {
+		log_warnx("%s: not a memdiag gate state file (%s); left alone",
+		    path, o ? "wrong keys" : jerr.text);
+		json_decref(o);
+		return -1;
+	}
+	if (gate_owner_alive((pid_t)opid, (unsigned long long)ost) ||
+	    gate_owner_alive((pid_t)wpid, (unsigned long long)wst)) {
+		json_decref(o);
+		return 0;	/* a live run or its watchdog: theirs */
+	}
+	av = xcalloc(json_array_size(argv) + 1, sizeof(*av));
+	json_array_foreach(argv, i, v)
+		av[i] = xstrdup(json_is_string(v) ? json_string_value(v) : "");
+	json_decref(o);
+	if (hook_run(av, NULL, "open", timeout > 0 ? (unsigned)timeout : 10,
+	    err, sizeof(err)) == 0) {
+		log_info("opened the hook gate of a dead memdiag (pid %lld): "
+		    "%s", (long long)opid, path);
+		unlink(path);
+		rc = 1;
+	} else {
+		log_warnx("%s: the open command of dead memdiag pid %lld "
+		    "failed: %s", path, (long long)opid, err);
+		rc = -1;
+	}
+	gate_argv_free(av);
+	return rc;
+}
+
+int
+gate_hook_cleanup(const char *rundir, int *failed)
+{
+	return statedir_each(rundir, "gate-hook-", hook_cleanup_one, failed);
+}

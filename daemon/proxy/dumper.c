@@ -1,0 +1,347 @@
+/*
+ * One dump session. The order matters for the proxy's sake: settings are
+ * changed only through the settings guard (saved first), the main process
+ * is signalled only after verification, children are asked one at a time
+ * (mem_dump_pkg is a single global: asking a second child before the first
+ * has printed loses the first), and a child is signalled only when
+ * /proc/PID/syscall shows it blocked, never while it runs.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "lib/clock.h"
+#include "lib/exitcodes.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "proxy/dumper.h"
+#include "proxy/logtail.h"
+#include "proxy/rpc.h"
+#include "proxy/rpc_kam.h"
+
+#define DUMPER_RPC_TIMEOUT 3.0
+#define DUMPER_CFG_QUIET 1.5	/* ctl handler at once, timers within ~1 s */
+#define DUMPER_WAKE_EVERY 0.1
+#define DUMPER_WAKE_FOR 3.0	/* wake-ups land on a worker at random */
+
+struct dumper {
+	struct event_base *base;
+	struct dump_parser *parser;
+	struct logtail *lt;
+	struct dumper_result *res;
+	struct event *sigint, *sigterm, *sighup;
+	bool stop;
+};
+
+const char *
+dumper_path_name(enum dumper_path p)
+{
+	switch (p) {
+	case DUMPER_SIGNAL:
+		return "signal";
+	case DUMPER_CFG:
+		return "cfg";
+	case DUMPER_CFG_WOKEN:
+		return "cfg+wake";
+	default:
+		return "none";
+	}
+}
+
+static void
+on_data(void *arg, const char *buf, size_t len)
+{
+	struct dumper *d = arg;
+
+	dump_parser_feed(d->parser, buf, len);
+}
+
+static void
+on_message(void *arg, long pid, const char *msg, size_t len)
+{
+	struct dumper *d = arg;
+
+	dump_parser_message(d->parser, pid, msg, len);
+}
+
+static void
+on_event(void *arg, enum logtail_event e, const char *text)
+{
+	struct dumper *d = arg;
+
+	log_warnx("%s", text);
+	if (e == LOGTAIL_ROTATED || e == LOGTAIL_TRUNCATED ||
+	    e == LOGTAIL_DELETED) {
+		dump_parser_interrupt(d->parser, text);
+		if (d->res->log_problem == NULL)
+			d->res->log_problem = xstrdup(text);
+	}
+}
+
+static const struct logtail_ops dumper_ops = {
+	.data = on_data,
+	.message = on_message,
+	.event = on_event,
+};
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct dumper *d = arg;
+
+	(void)what;
+	log_warnx("%s: stopping, restoring the proxy's settings",
+	    sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "SIGTERM");
+	d->stop = true;
+	d->res->interrupted = true;
+	event_base_loopbreak(d->base);
+}
+
+/* Run the loop for up to `seconds`, reading the log as it comes. */
+static void
+spin(struct dumper *d, double seconds)
+{
+	struct timeval tv = clock_tv(seconds);
+
+	event_base_loopexit(d->base, &tv);
+	event_base_dispatch(d->base);
+	logtail_poll(d->lt);
+}
+
+/*
+ * In a PID namespace (a container) the proxy logs the PIDs it sees, its
+ * namespace's; the journal records host PIDs. Either is the process's.
+ */
+static bool
+wait_dump(struct dumper *d, size_t mark, const struct target_proc *p,
+    enum dump_pool pool, bool need_summary, double seconds)
+{
+	double end = clock_mono() + seconds;
+
+	for (;;) {
+		if (dump_parser_has(d->parser, mark, p->pid, pool,
+		    need_summary) || (p->nspid != p->pid &&
+		    dump_parser_has(d->parser, mark, p->nspid, pool,
+		    need_summary)))
+			return true;
+		if (d->stop || clock_mono() >= end)
+			return false;
+		spin(d, 0.05);
+	}
+}
+
+static struct dumper_note *
+add_note(struct dumper_result *r, const struct target_proc *p)
+{
+	struct dumper_note *n;
+
+	r->notes = xreallocarray(r->notes, r->nnotes + 1, sizeof(*r->notes));
+	n = &r->notes[r->nnotes++];
+	memset(n, 0, sizeof(*n));
+	n->pid = p->pid;
+	n->rank = p->rank;
+	n->role = p->role ? xstrdup(p->role) : NULL;
+	return n;
+}
+
+/* core.psx: each process's rank (the log prefix's number) and role. */
+static void
+learn_roles(struct target *t, const char *rpc)
+{
+	struct rpc_result *res = rpc_sync(rpc, rpc_kam_req_psx(),
+	    DUMPER_RPC_TIMEOUT);
+	struct rpc_kam_procs procs;
+	size_t i;
+
+	if (rpc_kam_psx(res, &procs) != 0) {
+		log_warnx("%s", res->error);
+		rpc_result_free(res);
+		return;
+	}
+	rpc_result_free(res);
+	for (i = 0; i < procs.n; i++) {
+		struct target_proc *p = target_find(t, (pid_t)procs.procs[i].pid);
+
+		if (p == NULL)
+			continue;
+		p->rank = (int)procs.procs[i].idx;
+		free(p->role);
+		p->role = procs.procs[i].desc ? xstrdup(procs.procs[i].desc) :
+		    NULL;
+	}
+	rpc_kam_procs_clear(&procs);
+}
+
+static void
+dump_main(struct dumper *d, struct target *t, const struct dumper_opts *o)
+{
+	struct dumper_note *n = add_note(d->res, &t->main);
+	size_t mark = dump_parser_mark(d->parser);
+	char err[512];
+
+	if (target_signal(t, &t->main, SIGUSR1, err, sizeof(err)) != 0) {
+		n->problem = xstrdup(err);
+		return;
+	}
+	if (wait_dump(d, mark, &t->main, DUMP_POOL_SHM, true, o->timeout) &&
+	    (!o->pkg || wait_dump(d, mark, &t->main, DUMP_POOL_PKG, true,
+	    o->timeout)))
+		n->path = DUMPER_SIGNAL;
+	else
+		xasprintf(&n->problem, "no complete dump within %.0f s of "
+		    "SIGUSR1 (is the log right? does memlog <= debug hold?)",
+		    o->timeout);
+}
+
+static void
+dump_child(struct dumper *d, struct target *t, struct settings *s,
+    struct target_proc *p, const struct dumper_opts *o)
+{
+	struct dumper_note *n = add_note(d->res, p);
+	size_t mark = dump_parser_mark(d->parser);
+	bool receiver;
+	char err[512];
+	double end;
+	long sc;
+
+	/* the child compares it with its own PID, as its namespace sees it */
+	if (settings_set(s, "core", "mem_dump_pkg", p->nspid, err,
+	    sizeof(err)) != 0) {
+		n->problem = xstrdup(err);
+		return;
+	}
+	/* receivers serve it when a message arrives: knock at once; other
+	 * processes (timers, ctl) serve it on their own within a second */
+	receiver = p->role != NULL && strstr(p->role, "receiver") != NULL;
+	if (!receiver && wait_dump(d, mark, p, DUMP_POOL_PKG, true,
+	    DUMPER_CFG_QUIET)) {
+		n->path = DUMPER_CFG;
+		return;
+	}
+	/* which worker gets a message is the kernel's choice: keep knocking */
+	end = clock_mono() + DUMPER_WAKE_FOR;
+	while (o->wake != NULL && (receiver || p->role == NULL) && !d->stop &&
+	    clock_mono() < end) {
+		o->wake(o->wake_arg);
+		if (wait_dump(d, mark, p, DUMP_POOL_PKG, true,
+		    DUMPER_WAKE_EVERY)) {
+			n->path = DUMPER_CFG_WOKEN;
+			return;
+		}
+	}
+	if (d->stop)
+		return;
+	/* last resort: its own signal handler, only while it is blocked */
+	sc = target_blocked_syscall(p->pid);
+	if (sc < 0) {
+		xasprintf(&n->problem, "no dump through mem_dump_pkg, and it is "
+		    "%s: not signalled", sc == -1 ? "running (not at a safe "
+		    "point)" : "of unknown state (/proc/PID/syscall unreadable)");
+		return;
+	}
+	if (target_signal(t, p, SIGUSR1, err, sizeof(err)) != 0) {
+		n->problem = xstrdup(err);
+		return;
+	}
+	if (wait_dump(d, mark, p, DUMP_POOL_PKG, true, o->timeout))
+		n->path = DUMPER_SIGNAL;
+	else
+		xasprintf(&n->problem, "no complete dump within %.0f s of "
+		    "SIGUSR1", o->timeout);
+}
+
+int
+dumper_run(struct event_base *base, struct target *t, struct settings *s,
+    const char *logspec, const struct dumper_opts *o,
+    struct dumper_result *res, char *err, size_t errlen)
+{
+	struct dumper d;
+	int64_t debug, memlog, cur;
+	pid_t *pids;
+	size_t i;
+	int summary;
+
+	memset(res, 0, sizeof(*res));
+	memset(&d, 0, sizeof(d));
+	d.res = res;
+	d.base = base;
+	d.parser = dump_parser_new();
+	d.lt = logtail_new(d.base, logspec, &dumper_ops, &d, err, errlen);
+	if (d.lt == NULL) {
+		dump_result_free(dump_parser_finish(d.parser));
+		return EX_MD_UNAVAILABLE;
+	}
+	pids = xcalloc(t->nkids + 1, sizeof(*pids));
+	pids[0] = t->main.pid;
+	for (i = 0; i < t->nkids; i++)
+		pids[i + 1] = t->kids[i].pid;
+	logtail_set_pids(d.lt, pids, t->nkids + 1);
+	free(pids);
+	d.sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
+	d.sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
+	d.sighup = evsignal_new(d.base, SIGHUP, on_signal, &d);
+	event_add(d.sigint, NULL);
+	event_add(d.sigterm, NULL);
+	event_add(d.sighup, NULL);
+	learn_roles(t, s->rpc);
+
+	/* dumps print at level memlog, visible only when memlog <= debug */
+	if (settings_get(s, "core", "debug", &debug, err, errlen) != 0 ||
+	    settings_get(s, "core", "memlog", &memlog, err, errlen) != 0)
+		goto fail;
+	if (memlog > debug && settings_set(s, "core", "memlog", debug, err,
+	    errlen) != 0)
+		goto fail;
+	/* summaries (4, 8) are cheap; the status header without its fragment
+	 * list (short, 16) gives the totals; a full status is opt-in */
+	summary = (o->full ? 0 : 16) | 1 | 4 | (o->shm ? 2 | 8 : 0);
+	/* every cfg change leaves the old block in shm until all processes
+	 * have updated: a repeated dump changes nothing it need not */
+	if (settings_get(s, "core", "mem_summary", &cur, err, errlen) != 0 ||
+	    (cur != summary && settings_set(s, "core", "mem_summary", summary,
+	    err, errlen) != 0))
+		goto fail;
+	if (o->shm)
+		dump_main(&d, t, o);
+	for (i = 0; o->pkg && !d.stop && i < t->nkids; i++)
+		dump_child(&d, t, s, &t->kids[i], o);
+	spin(&d, 0.2);		/* trailing lines */
+	res->dumps = dump_parser_finish(d.parser);
+	d.parser = NULL;
+	/* mem_dump_pkg fires once per change a child has not seen yet, all
+	 * reading the current value: a child idle through two requests prints
+	 * twice. The copies are alike; keep one. */
+	dump_result_keep_last(res->dumps);
+	logtail_free(d.lt);
+	event_free(d.sigint);
+	event_free(d.sigterm);
+	event_free(d.sighup);
+	return 0;
+fail:
+	dump_result_free(dump_parser_finish(d.parser));
+	logtail_free(d.lt);
+	event_free(d.sigint);
+	event_free(d.sigterm);
+	event_free(d.sighup);
+	return EX_MD_UNAVAILABLE;
+}
+
+void
+dumper_result_clear(struct dumper_result *r)
+{
+	size_t i;
+
+	dump_result_free(r->dumps);
+	for (i = 0; i < r->nnotes; i++) {
+		free(r->notes[i].role);
+		free(r->notes[i].problem);
+	}
+	free(r->notes);
+	free(r->log_problem);
+	memset(r, 0, sizeof(*r));
+}
