@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "engine/diag_priv.h"
+#include "lib/addr.h"
 #include "lib/clock.h"
 #include "lib/exitcodes.h"
 #include "lib/log.h"
@@ -145,8 +146,8 @@ diag_gate_close(struct diag *d)
 	if (strcmp(d->o->gate, "none") == 0)
 		return 0;
 	for (i = 0; i < d->t->nlisten; i++) {
-		const struct target_addr *l = &d->t->listen[i];
-		struct gate_addr a;
+		const struct addr *l = &d->t->listen[i];
+		struct addr a;
 
 		memset(&a, 0, sizeof(a));
 		a.family = l->family;
@@ -157,10 +158,10 @@ diag_gate_close(struct diag *d)
 	}
 	exempt_engine(d);
 	for (i = 0; i < d->o->npeers; i++) {
-		struct gate_addr a;
+		struct addr a;
 		char perr[256];
 
-		if (gate_addr_parse(d->o->peers[i], false, &a, perr,
+		if (addr_parse(d->o->peers[i], false, &a, perr,
 		    sizeof(perr)) != 0) {
 			snprintf(d->err, sizeof(d->err), "peer %s", perr);
 			return d->status = EX_MD_CONFIG;

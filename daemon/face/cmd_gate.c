@@ -28,6 +28,7 @@
 #include "calls/call.h"
 #include "face/cmdline.h"
 #include "gate/gate.h"
+#include "lib/addr.h"
 #include "lib/clock.h"
 #include "lib/exitcodes.h"
 #include "lib/log.h"
@@ -100,7 +101,7 @@ parse_args(struct gate_cmd *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct gate_addr a;
+	struct addr a;
 	char err[256];
 	double v;
 	int ch, verbose = 0;
@@ -140,7 +141,7 @@ parse_args(struct gate_cmd *c, int argc, char **argv)
 			c->spec.element_timeout = (unsigned)v;
 			break;
 		case 'x':
-			if (gate_addr_parse(optarg, true, &a, err,
+			if (addr_parse(optarg, true, &a, err,
 			    sizeof(err)) != 0) {
 				log_warnx("--exempt %s", err);
 				return EX_MD_USAGE;
@@ -151,7 +152,7 @@ parse_args(struct gate_cmd *c, int argc, char **argv)
 			gate_spec_add(c->spec.self, &c->spec.nself, &a);
 			break;
 		case 'p':
-			if (gate_addr_parse(optarg, false, &a, err,
+			if (addr_parse(optarg, false, &a, err,
 			    sizeof(err)) != 0) {
 				log_warnx("--peer %s", err);
 				return EX_MD_USAGE;
@@ -307,7 +308,7 @@ report_harm(struct gate_cmd *c, const char *rpc)
 
 /* "sip:user@host:port;params" -> host as an address (names resolved). */
 static bool
-uri_host(const char *uri, struct gate_addr *out)
+uri_host(const char *uri, struct addr *out)
 {
 	char host[256], err[128];
 	const char *p = uri, *e;
@@ -332,7 +333,7 @@ uri_host(const char *uri, struct gate_addr *out)
 		return false;
 	memcpy(host, p, l);
 	host[l] = '\0';
-	if (gate_addr_parse(host, false, out, err, sizeof(err)) == 0)
+	if (addr_parse(host, false, out, err, sizeof(err)) == 0)
 		return true;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_DGRAM;
@@ -366,7 +367,7 @@ discover_peers(struct gate_cmd *c, const char *rpc)
 	rpc_result_free(r);
 	for (i = 0; i < l.n; i++)
 		for (j = 0; j < l.sets[i].n; j++) {
-			struct gate_addr a;
+			struct addr a;
 
 			if (!uri_host(l.sets[i].dests[j].uri, &a)) {
 				log_warnx("dispatcher destination %s: cannot "
@@ -384,17 +385,8 @@ gated_from_target(struct gate_cmd *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->t->nlisten; i++) {
-		const struct target_addr *l = &c->t->listen[i];
-		struct gate_addr a;
-
-		memset(&a, 0, sizeof(a));
-		a.family = l->family;
-		a.proto = l->proto;
-		memcpy(a.addr, l->addr, sizeof(a.addr));
-		a.port = l->port;
-		gate_spec_add(c->spec.gated, &c->spec.ngated, &a);
-	}
+	for (i = 0; i < c->t->nlisten; i++)
+		gate_spec_add(c->spec.gated, &c->spec.ngated, &c->t->listen[i]);
 }
 
 static void

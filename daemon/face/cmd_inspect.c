@@ -13,6 +13,7 @@
 
 #include "face/cmd.h"
 #include "face/cmdline.h"
+#include "lib/addr.h"
 #include "lib/exitcodes.h"
 #include "lib/log.h"
 #include "proxy/rpc.h"
@@ -99,7 +100,7 @@ inspect_json(const struct target *t)
 		json_array_append_new(kids, proc_json(t, &t->kids[i]));
 	json_object_set_new(o, "children", kids);
 	for (i = 0; i < t->nlisten; i++) {
-		target_addr_str(&t->listen[i], buf, sizeof(buf));
+		addr_str(&t->listen[i], buf, sizeof(buf));
 		json_array_append_new(addrs, json_string(buf));
 	}
 	json_object_set_new(o, "listen", addrs);
@@ -144,7 +145,7 @@ inspect_text(const struct target *t)
 	    t->log.path ? " " : "", t->log.path ? t->log.path : "",
 	    t->log.why);
 	for (i = 0; i < t->nlisten; i++) {
-		target_addr_str(&t->listen[i], buf, sizeof(buf));
+		addr_str(&t->listen[i], buf, sizeof(buf));
 		printf("  listens on %s\n", buf);
 	}
 	for (i = 0; i < t->nctl; i++)

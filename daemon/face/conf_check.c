@@ -20,6 +20,7 @@
 #include "calls/callstat.h"
 #include "face/conf_priv.h"
 #include "gate/gate.h"
+#include "lib/addr.h"
 #include "lib/xmalloc.h"
 #include "proxy/rpc.h"
 
@@ -45,7 +46,7 @@ conf_absolute(struct conf_ctx *x, const config_setting_t *group,
 }
 
 static bool
-conf_loopback(const struct gate_addr *a)
+conf_loopback(const struct addr *a)
 {
 	struct in6_addr in6;
 
@@ -59,7 +60,7 @@ int
 conf_check_global(struct conf_ctx *x, struct conf *c,
     const config_setting_t *root)
 {
-	struct gate_addr a;
+	struct addr a;
 	char err[256];
 	int r;
 
@@ -69,7 +70,7 @@ conf_check_global(struct conf_ctx *x, struct conf *c,
 		return r;
 	if (c->metrics_listen == NULL)
 		return 0;
-	if (gate_addr_parse(c->metrics_listen, true, &a, err,
+	if (addr_parse(c->metrics_listen, true, &a, err,
 	    sizeof(err)) != 0)
 		return conf_err(x, conf_key_line(root, "metrics_listen"),
 		    "metrics_listen: %s", err);
@@ -189,7 +190,7 @@ static int
 conf_check_gate(struct conf_ctx *x, struct conf_target *t,
     const config_setting_t *g)
 {
-	struct gate_addr a;
+	struct addr a;
 	char err[256];
 
 	if (gate_ops_find(t->gate) == NULL)
@@ -202,7 +203,7 @@ conf_check_gate(struct conf_ctx *x, struct conf_target *t,
 		    "needs both gate_hook_close and gate_hook_open");
 	for (t->npeers = 0; t->peers != NULL && t->peers[t->npeers] != NULL;
 	    t->npeers++)
-		if (gate_addr_parse(t->peers[t->npeers], false, &a, err,
+		if (addr_parse(t->peers[t->npeers], false, &a, err,
 		    sizeof(err)) != 0)
 			return conf_err(x, conf_key_line(g, "peers"),
 			    "peers: %s", err);

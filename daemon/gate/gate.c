@@ -17,6 +17,7 @@
 
 #include "gate/gate.h"
 #include "gate/gate_priv.h"
+#include "lib/addr.h"
 #include "lib/clock.h"
 #include "lib/exitcodes.h"
 #include "lib/log.h"
@@ -73,83 +74,8 @@ gate_ops_names(void)
 	return "nft, hook, none";
 }
 
-int
-gate_addr_parse(const char *s, bool port_required, struct gate_addr *out,
-    char *err, size_t errlen)
-{
-	char host[INET6_ADDRSTRLEN + 2], *end;
-	const char *colon, *h = s;
-	size_t hl;
-	long port = 0;
-
-	memset(out, 0, sizeof(*out));
-	if (*s == '[') {
-		const char *rb = strchr(s, ']');
-
-		if (rb == NULL)
-			goto bad;
-		h = s + 1;
-		hl = (size_t)(rb - h);
-		colon = rb[1] == ':' ? rb + 1 : NULL;
-		if (rb[1] != '\0' && colon == NULL)
-			goto bad;
-	} else {
-		colon = strchr(s, ':');
-		if (colon != NULL && strchr(colon + 1, ':') != NULL)
-			colon = NULL;	/* a bare IPv6 address */
-		hl = colon ? (size_t)(colon - s) : strlen(s);
-	}
-	if (hl == 0 || hl >= sizeof(host))
-		goto bad;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	if (inet_pton(AF_INET, host, out->addr) == 1)
-		out->family = AF_INET;
-	else if (inet_pton(AF_INET6, host, out->addr) == 1)
-		out->family = AF_INET6;
-	else
-		goto bad;
-	if (colon != NULL) {
-		errno = 0;
-		port = strtol(colon + 1, &end, 10);
-		if (errno != 0 || end == colon + 1 || *end != '\0' ||
-		    port < 1 || port > 65535)
-			goto bad;
-	} else if (port_required)
-		goto bad;
-	out->port = (uint16_t)port;
-	return 0;
-bad:
-	snprintf(err, errlen, "\"%s\": expected %s", s, port_required ?
-	    "IP:PORT or [IPv6]:PORT" : "IP, IP:PORT or [IPv6]:PORT");
-	return -1;
-}
-
 bool
-gate_addr_is_any(const struct gate_addr *a)
-{
-	static const uint8_t zero[16];
-
-	return memcmp(a->addr, zero, a->family == AF_INET ? 4 : 16) == 0;
-}
-
-void
-gate_addr_str(const struct gate_addr *a, char *buf, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN];
-	const char *proto = a->proto == IPPROTO_TCP ? "tcp:" :
-	    a->proto == IPPROTO_UDP ? "udp:" : "";
-
-	inet_ntop(a->family, a->addr, ip, sizeof(ip));
-	if (a->port == 0)
-		snprintf(buf, len, "%s%s", proto, ip);
-	else
-		snprintf(buf, len, a->family == AF_INET6 ? "%s[%s]:%u" :
-		    "%s%s:%u", proto, ip, a->port);
-}
-
-bool
-gate_spec_add(struct gate_addr *list, size_t *n, const struct gate_addr *a)
+gate_spec_add(struct addr *list, size_t *n, const struct addr *a)
 {
 	size_t i;
 
@@ -187,7 +113,7 @@ gate_spec_check(const struct gate_spec *s, const struct gate_ops *ops,
 		return EX_MD_CONFIG;
 	}
 	for (i = 0; i < s->ngated; i++) {
-		const struct gate_addr *a = &s->gated[i];
+		const struct addr *a = &s->gated[i];
 
 		if (a->port == 0 || (a->proto != IPPROTO_UDP &&
 		    a->proto != IPPROTO_TCP)) {
@@ -251,7 +177,7 @@ gate_argv_free(char **v)
 }
 
 static void
-describe_list(const char *what, const struct gate_addr *l, size_t n,
+describe_list(const char *what, const struct addr *l, size_t n,
     char *buf, size_t len)
 {
 	size_t i, used = strlen(buf);
@@ -262,7 +188,7 @@ describe_list(const char *what, const struct gate_addr *l, size_t n,
 	snprintf(buf + used, len - used, "%s", what);
 	for (i = 0; i < n; i++) {
 		used = strlen(buf);
-		gate_addr_str(&l[i], a, sizeof(a));
+		addr_str(&l[i], a, sizeof(a));
 		snprintf(buf + used, len - used, "%s%s", i ? "," : "", a);
 	}
 }
@@ -398,25 +324,10 @@ gate_cleanup(const char *rundir, int *failed)
 }
 
 bool
-gate_spec_add_sockaddr(struct gate_addr *list, size_t *n,
+gate_spec_add_sockaddr(struct addr *list, size_t *n,
     const struct sockaddr_storage *ss, int proto)
 {
-	struct gate_addr a;
+	struct addr a;
 
-	memset(&a, 0, sizeof(a));
-	a.family = ss->ss_family;
-	a.proto = proto;
-	if (a.family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-
-		memcpy(a.addr, &sin->sin_addr, 4);
-		a.port = ntohs(sin->sin_port);
-	} else if (a.family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-
-		memcpy(a.addr, &s6->sin6_addr, 16);
-		a.port = ntohs(s6->sin6_port);
-	} else
-		return false;
-	return gate_spec_add(list, n, &a);
+	return addr_from_sockaddr(ss, proto, &a) && gate_spec_add(list, n, &a);
 }

@@ -23,29 +23,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/addr.h"
+
 #define GATE_MAX_ADDRS 64
 #define GATE_ELEMENT_TIMEOUT_MAX 10	/* seconds: the fail-safe's bound */
 #define GATE_BUDGET_DEFAULT 900		/* seconds of gated time in all */
 
 /* One address: family AF_INET/AF_INET6, proto IPPROTO_UDP/TCP (0: both,
  * only for peers), port 0 = any (peers). */
-struct gate_addr {
-	int family;
-	int proto;
-	uint8_t addr[16];
-	uint16_t port;
-};
-
 struct gate_spec {
 	/* what is gated: the proxy's listening addresses (a wildcard address
 	 * gates that port on every local address of its family) */
-	struct gate_addr gated[GATE_MAX_ADDRS];
+	struct addr gated[GATE_MAX_ADDRS];
 	size_t ngated;
 	/* memdiag's own sockets: source address, protocol and port */
-	struct gate_addr self[GATE_MAX_ADDRS];
+	struct addr self[GATE_MAX_ADDRS];
 	size_t nself;
 	/* peers whose requests pass: source address (any port, or one) */
-	struct gate_addr peers[GATE_MAX_ADDRS];
+	struct addr peers[GATE_MAX_ADDRS];
 	size_t npeers;
 	unsigned element_timeout;	/* 1..GATE_ELEMENT_TIMEOUT_MAX s */
 	unsigned budget;		/* seconds of gated time in all */
@@ -94,17 +89,11 @@ const struct gate_ops *gate_ops_find(const char *name);
 /* "nft, hook, none" */
 const char *gate_ops_names(void);
 
-/* Pure helpers: "IP:PORT", "[IPv6]:PORT", "IP" (port optional). */
-int gate_addr_parse(const char *s, bool port_required, struct gate_addr *out,
-    char *err, size_t errlen);
-/* "udp:127.0.0.1:5060", "tcp:[::1]:5060", "127.0.0.2" (peer, any port) */
-void gate_addr_str(const struct gate_addr *, char *buf, size_t len);
-bool gate_addr_is_any(const struct gate_addr *);
 /* Append; false when the list is full or the address already in it. */
-bool gate_spec_add(struct gate_addr *list, size_t *n,
-    const struct gate_addr *a);
+bool gate_spec_add(struct addr *list, size_t *n,
+    const struct addr *a);
 /* The same for a socket address (memdiag's own sockets, to exempt). */
-bool gate_spec_add_sockaddr(struct gate_addr *list, size_t *n,
+bool gate_spec_add_sockaddr(struct addr *list, size_t *n,
     const struct sockaddr_storage *ss, int proto);
 /* Is the spec sound for backend ops? 0, or 64/78 with err. */
 int gate_spec_check(const struct gate_spec *, const struct gate_ops *,

@@ -29,6 +29,7 @@
 
 #include "gate/gate.h"
 #include "gate/gate_priv.h"
+#include "lib/addr.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/procfs.h"
@@ -53,9 +54,9 @@ starttime_of(pid_t pid)
 	return procfs_read_stat(pid, &st) ? st.starttime : 0;
 }
 
-/* NAME="a b c": a list of addresses as gate_addr_str spells them */
+/* NAME="a b c": a list of addresses as addr_str spells them */
 static void
-hook_env_list(const char *name, const struct gate_addr *l, size_t n)
+hook_env_list(const char *name, const struct addr *l, size_t n)
 {
 	char buf[4096], a[INET6_ADDRSTRLEN + 16];
 	size_t i, used;
@@ -63,7 +64,7 @@ hook_env_list(const char *name, const struct gate_addr *l, size_t n)
 	buf[0] = '\0';
 	for (i = 0; i < n; i++) {
 		used = strlen(buf);
-		gate_addr_str(&l[i], a, sizeof(a));
+		addr_str(&l[i], a, sizeof(a));
 		snprintf(buf + used, sizeof(buf) - used, "%s%s", i ? " " : "",
 		    a);
 	}

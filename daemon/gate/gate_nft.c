@@ -29,6 +29,7 @@
 
 #include "gate/gate.h"
 #include "gate/gate_priv.h"
+#include "lib/addr.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
@@ -105,7 +106,7 @@ proto_name(int proto)
 }
 
 static void
-ip_str(const struct gate_addr *a, char *buf, size_t len)
+ip_str(const struct addr *a, char *buf, size_t len)
 {
 	inet_ntop(a->family, a->addr, buf, (socklen_t)len);
 }
@@ -121,9 +122,9 @@ gated_elements(struct strbuf *b, const struct gate_spec *s, int family,
 	if (timeout > 0)
 		snprintf(to, sizeof(to), " timeout %us", timeout);
 	for (i = 0; i < s->ngated; i++) {
-		const struct gate_addr *a = &s->gated[i];
+		const struct addr *a = &s->gated[i];
 
-		if (a->family != family || gate_addr_is_any(a) != any)
+		if (a->family != family || addr_is_any(a) != any)
 			continue;
 		ip_str(a, ip, sizeof(ip));
 		if (any)
@@ -170,14 +171,14 @@ gated_batch(struct strbuf *b, const struct gate_spec *s, const char *table,
 /* memdiag's sockets (address . proto . port) and peers (address [. port]) */
 static void
 exempt_elements(struct strbuf *b, const char *table,
-    const struct gate_addr *l, size_t n, const char *set, int family,
+    const struct addr *l, size_t n, const char *set, int family,
     int kind)
 {
 	char ip[INET6_ADDRSTRLEN];
 	size_t i, k = 0;
 
 	for (i = 0; i < n; i++) {
-		const struct gate_addr *a = &l[i];
+		const struct addr *a = &l[i];
 
 		if (a->family != family || (kind == 1 && a->port != 0) ||
 		    (kind == 2 && a->port == 0))

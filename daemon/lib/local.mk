@@ -3,6 +3,8 @@
 # layers below it (tests/sh/layers.sh).
 
 daemon_libmemdiag_a_SOURCES += \
+	daemon/lib/addr.c \
+	daemon/lib/addr.h \
 	daemon/lib/clock.c \
 	daemon/lib/clock.h \
 	daemon/lib/exitcodes.h \

@@ -102,16 +102,6 @@ target_log_kind_name(enum target_log_kind k)
 	}
 }
 
-void
-target_addr_str(const struct target_addr *a, char *buf, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN];
-
-	inet_ntop(a->family, a->addr, ip, sizeof(ip));
-	snprintf(buf, len, a->family == AF_INET6 ? "%s:[%s]:%u" : "%s:%s:%u",
-	    a->proto == IPPROTO_TCP ? "tcp" : "udp", ip, a->port);
-}
-
 static const char *
 base_name(const char *path)
 {

@@ -15,19 +15,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/addr.h"
+
 struct target_proc {
 	pid_t pid;
 	pid_t nspid;		/* innermost-namespace PID (core.psx's view) */
 	unsigned long long starttime;	/* identity: /proc/PID/stat field 22 */
 	int rank;		/* core.psx IDX; -1 until known */
 	char *role;		/* core.psx DSC; NULL until known */
-};
-
-struct target_addr {
-	int proto;		/* IPPROTO_UDP, IPPROTO_TCP */
-	int family;		/* AF_INET, AF_INET6 */
-	uint8_t addr[16];
-	uint16_t port;
 };
 
 enum target_log_kind {
@@ -60,7 +55,7 @@ struct target {
 	const char *shm_alloc, *pkg_alloc;	/* -x, -X; NULL = default */
 	bool stderr_log;	/* -E */
 	/* discovered */
-	struct target_addr *listen;
+	struct addr *listen;
 	size_t nlisten;
 	char **ctl;		/* rpc addresses, likeliest first */
 	size_t nctl;
@@ -114,7 +109,5 @@ bool target_udp_hostport(const struct target *, size_t nth, char *buf,
     size_t len);
 
 const char *target_log_kind_name(enum target_log_kind);
-/* "udp:127.0.0.1:5060", "tcp:[::1]:5060" */
-void target_addr_str(const struct target_addr *, char *buf, size_t len);
 
 #endif

@@ -82,7 +82,7 @@ target_discover_sockets(struct target *t)
 		add_inodes(&inodes, &n, t->kids[i].pid);
 	socks = procfs_sockets(t->main.pid, &ns);
 	for (i = 0; i < ns; i++) {
-		struct target_addr *a;
+		struct addr *a;
 		bool dup = false;
 
 		if (!socks[i].listening)
@@ -184,7 +184,7 @@ target_udp_hostport(const struct target *t, size_t nth, char *buf,
 	size_t i;
 
 	for (i = 0; i < t->nlisten; i++) {
-		const struct target_addr *a = &t->listen[i];
+		const struct addr *a = &t->listen[i];
 
 		if (a->proto != IPPROTO_UDP || nth-- > 0)
 			continue;

@@ -20,15 +20,16 @@
 
 #include "gate/gate.h"
 #include "gate/gate_priv.h"
+#include "lib/addr.h"
 #include "lib/exitcodes.h"
 
 static void
-add(struct gate_addr *list, size_t *n, const char *s, int proto)
+add(struct addr *list, size_t *n, const char *s, int proto)
 {
-	struct gate_addr a;
+	struct addr a;
 	char err[128];
 
-	assert_int_equal(gate_addr_parse(s, false, &a, err, sizeof(err)), 0);
+	assert_int_equal(addr_parse(s, false, &a, err, sizeof(err)), 0);
 	a.proto = proto;
 	assert_true(gate_spec_add(list, n, &a));
 }
@@ -162,39 +163,39 @@ test_table_name(void **state)
 static void
 test_addr_parse(void **state)
 {
-	struct gate_addr a;
+	struct addr a;
 	char err[128], s[64];
 
 	(void)state;
-	assert_int_equal(gate_addr_parse("127.0.0.1:5060", true, &a, err,
+	assert_int_equal(addr_parse("127.0.0.1:5060", true, &a, err,
 	    sizeof(err)), 0);
 	assert_int_equal(a.family, AF_INET);
 	assert_int_equal(a.port, 5060);
-	assert_int_equal(gate_addr_parse("[::1]:5060", true, &a, err,
+	assert_int_equal(addr_parse("[::1]:5060", true, &a, err,
 	    sizeof(err)), 0);
 	assert_int_equal(a.family, AF_INET6);
 	a.proto = IPPROTO_TCP;
-	gate_addr_str(&a, s, sizeof(s));
+	addr_str(&a, s, sizeof(s));
 	assert_string_equal(s, "tcp:[::1]:5060");
-	assert_int_equal(gate_addr_parse("2001:db8::1", false, &a, err,
+	assert_int_equal(addr_parse("2001:db8::1", false, &a, err,
 	    sizeof(err)), 0);
 	assert_int_equal(a.port, 0);
-	gate_addr_str(&a, s, sizeof(s));
+	addr_str(&a, s, sizeof(s));
 	assert_string_equal(s, "2001:db8::1");
-	assert_int_equal(gate_addr_parse("10.0.0.1", true, &a, err,
+	assert_int_equal(addr_parse("10.0.0.1", true, &a, err,
 	    sizeof(err)), -1);
-	assert_int_equal(gate_addr_parse("10.0.0.1:0", false, &a, err,
+	assert_int_equal(addr_parse("10.0.0.1:0", false, &a, err,
 	    sizeof(err)), -1);
-	assert_int_equal(gate_addr_parse("10.0.0.1:65536", false, &a, err,
+	assert_int_equal(addr_parse("10.0.0.1:65536", false, &a, err,
 	    sizeof(err)), -1);
-	assert_int_equal(gate_addr_parse("host:5060", false, &a, err,
+	assert_int_equal(addr_parse("host:5060", false, &a, err,
 	    sizeof(err)), -1);
-	assert_int_equal(gate_addr_parse("[::1", false, &a, err, sizeof(err)),
+	assert_int_equal(addr_parse("[::1", false, &a, err, sizeof(err)),
 	    -1);
-	assert_int_equal(gate_addr_parse("", false, &a, err, sizeof(err)), -1);
-	assert_int_equal(gate_addr_parse("0.0.0.0:5060", true, &a, err,
+	assert_int_equal(addr_parse("", false, &a, err, sizeof(err)), -1);
+	assert_int_equal(addr_parse("0.0.0.0:5060", true, &a, err,
 	    sizeof(err)), 0);
-	assert_true(gate_addr_is_any(&a));
+	assert_true(addr_is_any(&a));
 }
 
 static void
