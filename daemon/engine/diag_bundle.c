@@ -15,9 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +24,7 @@
 
 #include "engine/diag_bundle.h"
 #include "engine/diag_priv.h"
+#include "lib/child.h"
 #include "lib/exitcodes.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
@@ -37,7 +36,6 @@
 #define BUNDLE_EXEC_TIMEOUT 5.0
 #define BUNDLE_RPC_TIMEOUT 3.0
 
-extern char **environ;
 
 /* What a bundle holds; a previous bundle's files are replaced. */
 static const char *const bundle_files[] = { "MANIFEST", "report.txt",
@@ -125,6 +123,13 @@ bundle_close(FILE *f, const char *dir, const char *name, char *err,
 	return 0;
 }
 
+static void
+bundle_output(void *arg, pid_t pid, const char *buf, size_t len)
+{
+	(void)pid;
+	fwrite(buf, 1, len, arg);
+}
+
 /*
  * argv's output (stdout and stderr) into f, killed after the timeout;
  * the proxy's executable is run, never a shell.
@@ -132,57 +137,29 @@ bundle_close(FILE *f, const char *dir, const char *name, char *err,
 static void
 run_into(FILE *f, char *const argv[])
 {
-	posix_spawn_file_actions_t fa;
-	double left = BUNDLE_EXEC_TIMEOUT * 1000;
-	char buf[4096];
-	int p[2], status = 0;
-	pid_t pid;
+	struct child_opts o = {
+		.path = argv[0],
+		.timeout = BUNDLE_EXEC_TIMEOUT,
+		.keep_fd = -1,
+		.capture = true,
+	};
+	char err[256];
+	int status;
+	bool timedout;
 
 	fprintf(f, "$ %s %s\n", argv[0], argv[1]);
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		fprintf(f, "(pipe: %s)\n", strerror(errno));
+	fflush(f);
+	if (child_run(argv, &o, bundle_output, f, &status, &timedout, err,
+	    sizeof(err)) == -1) {
+		fprintf(f, "(cannot run it: %s)\n\n", err);
 		return;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
-	errno = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(p[1]);
-	if (errno != 0) {
-		fprintf(f, "(cannot run it: %s)\n", strerror(errno));
-		close(p[0]);
-		return;
-	}
-	while (left > 0) {
-		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
-		struct timespec a, b;
-		ssize_t n;
-		int r;
-
-		clock_gettime(CLOCK_MONOTONIC, &a);
-		r = poll(&pfd, 1, (int)left);
-		clock_gettime(CLOCK_MONOTONIC, &b);
-		left -= (double)(b.tv_sec - a.tv_sec) * 1000 +
-		    (double)(b.tv_nsec - a.tv_nsec) / 1e6;
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		if ((n = read(p[0], buf, sizeof(buf))) <= 0)
-			break;
-		fwrite(buf, 1, (size_t)n, f);
-	}
-	close(p[0]);
-	if (left <= 0) {
-		kill(pid, SIGKILL);
+	if (timedout)
 		fprintf(f, "(killed after %.0f s)\n", BUNDLE_EXEC_TIMEOUT);
-	}
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 		fprintf(f, "(exit status %d)\n", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status) || !WIFEXITED(status))
+		fprintf(f, "(killed by signal %d)\n", WTERMSIG(status));
 	fprintf(f, "\n");
 }
 

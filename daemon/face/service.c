@@ -37,6 +37,7 @@
 #include "face/conf.h"
 #include "face/service_priv.h"
 #include "gate/gate.h"
+#include "lib/child.h"
 #include "lib/clock.h"
 #include "lib/exitcodes.h"
 #include "lib/log.h"
@@ -127,13 +128,36 @@ on_status(evutil_socket_t fd, short what, void *arg)
 	service_notify_status(w->svc);
 }
 
+static void on_child_exit(void *, int, bool);
+
+struct service_setup {
+	int fd;
+};
+
+/* In the diagnosis' process: where its phase goes. */
+static void
+spawn_setup(void *arg)
+{
+	struct service_setup *ss = arg;
+	char fdnum[16];
+
+	snprintf(fdnum, sizeof(fdnum), "%d", ss->fd);
+	setenv("MEMDIAG_STATUS_FD", fdnum, 1);
+}
+
 void
 service_spawn(struct watcher *w, const char *why)
 {
+	static const struct child_ops ops = { .exited = on_child_exit };
 	struct service *s = w->svc;
-	char fdnum[16];
-	int p[2];
-	pid_t pid;
+	struct service_setup ss;
+	struct child_opts o = {
+		.path = "/proc/self/exe",
+		.setup = spawn_setup,
+		.setup_arg = &ss,
+	};
+	char *argv[12], err[256];
+	int p[2], i = 0;
 
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		log_warn("%s: pipe", w->t->name);
@@ -146,41 +170,28 @@ service_spawn(struct watcher *w, const char *why)
 		logtail_free(w->lt);
 		w->lt = NULL;
 	}
-	if ((pid = fork()) == -1) {
-		log_warn("%s: fork", w->t->name);
+	argv[i++] = (char *)"memdiag";
+	argv[i++] = (char *)"check";
+	argv[i++] = (char *)"-c";
+	argv[i++] = (char *)s->path;
+	argv[i++] = (char *)"--trigger";
+	argv[i++] = (char *)why;
+	if (s->verbose > 0)
+		argv[i++] = (char *)"-v";
+	if (s->verbose > 1)
+		argv[i++] = (char *)"-v";
+	argv[i++] = (char *)"--";
+	argv[i++] = (char *)w->t->name;
+	argv[i] = NULL;
+	ss.fd = o.keep_fd = p[1];
+	w->proc = child_start(s->base, argv, &o, &ops, w, err, sizeof(err));
+	close(p[1]);
+	if (w->proc == NULL) {
+		log_warnx("%s: %s", w->t->name, err);
 		close(p[0]);
-		close(p[1]);
 		return;
 	}
-	if (pid == 0) {
-		char *argv[12];
-		int i = 0;
-		sigset_t none;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (fcntl(p[1], F_SETFD, 0) == -1)
-			_exit(EX_MD_INTERNAL);
-		snprintf(fdnum, sizeof(fdnum), "%d", p[1]);
-		setenv("MEMDIAG_STATUS_FD", fdnum, 1);
-		argv[i++] = (char *)"memdiag";
-		argv[i++] = (char *)"check";
-		argv[i++] = (char *)"-c";
-		argv[i++] = (char *)s->path;
-		argv[i++] = (char *)"--trigger";
-		argv[i++] = (char *)why;
-		if (s->verbose > 0)
-			argv[i++] = (char *)"-v";
-		if (s->verbose > 1)
-			argv[i++] = (char *)"-v";
-		argv[i++] = (char *)"--";
-		argv[i++] = w->t->name;
-		argv[i] = NULL;
-		execv("/proc/self/exe", argv);
-		_exit(EX_MD_INTERNAL);
-	}
-	close(p[1]);
-	w->child = pid;
+	w->child = child_pid(w->proc);
 	w->status_fd = p[0];
 	snprintf(w->phase, sizeof(w->phase), "%s", "starting");
 	w->status_ev = event_new(s->base, p[0], EV_READ | EV_PERSIST,
@@ -259,39 +270,30 @@ reload(struct service *s)
 	service_notify_status(s);
 }
 
+/* A diagnosis ended: its verdict is in the history now. */
 static void
-on_sigchld(evutil_socket_t sig, short what, void *arg)
+on_child_exit(void *arg, int wst, bool timedout)
 {
-	struct service *s = arg;
-	struct watcher *w;
-	size_t i;
-	pid_t pid;
-	int wst;
+	struct watcher *w = arg;
+	struct service *s = w->svc;
 
-	(void)sig;
-	(void)what;
-	while ((pid = waitpid(-1, &wst, WNOHANG)) > 0) {
-		for (i = 0; i < s->nw && s->w[i].child != pid; i++)
-			;
-		if (i == s->nw)
-			continue;
-		w = &s->w[i];
-		w->child = 0;
-		w->phase[0] = '\0';
-		w->last_status = WIFEXITED(wst) ? WEXITSTATUS(wst) :
-		    EX_MD_INTERNAL;
-		if (WIFEXITED(wst))
-			log_info("%s: the diagnosis ended with status %d",
-			    w->t->name, w->last_status);
-		else
-			log_warnx("%s: the diagnosis died of signal %d",
-			    w->t->name, WTERMSIG(wst));
-		service_watch_history(w);
-		w->last_diag = (double)time(NULL);
-		w->window_n = w->nfloors = 0;
-		if (!s->stopping)
-			service_watch_log(w);
-	}
+	(void)timedout;		/* no deadline: the diagnosis has its own */
+	child_free(w->proc);
+	w->proc = NULL;
+	w->child = 0;
+	w->phase[0] = '\0';
+	w->last_status = WIFEXITED(wst) ? WEXITSTATUS(wst) : EX_MD_INTERNAL;
+	if (WIFEXITED(wst))
+		log_info("%s: the diagnosis ended with status %d", w->t->name,
+		    w->last_status);
+	else
+		log_warnx("%s: the diagnosis died of signal %d", w->t->name,
+		    WTERMSIG(wst));
+	service_watch_history(w);
+	w->last_diag = (double)time(NULL);
+	w->window_n = w->nfloors = 0;
+	if (!s->stopping)
+		service_watch_log(w);
 	service_notify_status(s);
 	service_update_metrics(s);
 	if (running(s) > 0)
@@ -434,11 +436,9 @@ service_main(int argc, char **argv)
 	s.sigterm = evsignal_new(s.base, SIGTERM, on_signal, &s);
 	s.sigint = evsignal_new(s.base, SIGINT, on_signal, &s);
 	s.sighup = evsignal_new(s.base, SIGHUP, on_signal, &s);
-	s.sigchld = evsignal_new(s.base, SIGCHLD, on_sigchld, &s);
 	event_add(s.sigterm, NULL);
 	event_add(s.sigint, NULL);
 	event_add(s.sighup, NULL);
-	event_add(s.sigchld, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if ((st = setup(&s)) == 0) {
 		log_info("watching %zu target%s from %s", s.nw, s.nw == 1 ?
@@ -453,7 +453,6 @@ service_main(int argc, char **argv)
 	event_free(s.sigterm);
 	event_free(s.sigint);
 	event_free(s.sighup);
-	event_free(s.sigchld);
 	event_base_free(s.base);
 	conf_free(s.conf);
 	return st;

@@ -19,6 +19,7 @@
 #define SERVICE_LINE_MAX 4096
 #define SERVICE_SUPPRESS_LOG 900.0	/* s between "not again yet" lines */
 
+struct child;
 struct service;
 
 struct watcher {
@@ -44,6 +45,7 @@ struct watcher {
 	uint64_t floors[SERVICE_FLOOR_WINDOWS];
 	unsigned nfloors;
 	/* the diagnosis */
+	struct child *proc;
 	pid_t child;
 	int status_fd;
 	struct event *status_ev;
@@ -58,7 +60,7 @@ struct service {
 	struct conf *conf;
 	const char *path;
 	struct event_base *base;
-	struct event *sigterm, *sigint, *sighup, *sigchld, *stop_ev;
+	struct event *sigterm, *sigint, *sighup, *stop_ev;
 	struct watcher *w;
 	size_t nw;
 	struct metrics_http *http;

@@ -18,6 +18,7 @@
 #include "engine/attach.h"
 #include "face/conf.h"
 #include "face/service_priv.h"
+#include "lib/child.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
@@ -359,6 +360,8 @@ service_unwatch_all(struct service *s)
 			event_free(s->w[i].status_ev);
 		if (s->w[i].status_fd != -1)
 			close(s->w[i].status_fd);
+		/* a diagnosis still running finishes, opening its gate */
+		child_release(s->w[i].proc);
 	}
 	free(s->w);
 	s->w = NULL;

@@ -30,6 +30,7 @@
 #include "gate/gate.h"
 #include "gate/gate_priv.h"
 #include "lib/addr.h"
+#include "lib/child.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/procfs.h"
@@ -87,111 +88,89 @@ hook_env(const struct gate_spec *s, const char *action)
 	setenv("MEMDIAG_GATE_CUT_TCP", s->cut_tcp ? "1" : "0", 1);
 }
 
+struct hook_out {
+	const char *action;
+	char buf[1024];
+	size_t len;
+};
+
+/* Each line the hook writes, logged as it comes; a line longer than the
+ * buffer in pieces. */
 static void
-hook_log_lines(const char *what, pid_t pid, char *buf, size_t *len, bool all)
+hook_output(void *arg, pid_t pid, const char *data, size_t n)
 {
+	struct hook_out *h = arg;
 	char *nl;
 
-	while ((nl = memchr(buf, '\n', *len)) != NULL ||
-	    (all && *len > 0)) {
-		size_t l = nl ? (size_t)(nl - buf) : *len;
+	while (n > 0 || h->len == sizeof(h->buf)) {
+		size_t take = sizeof(h->buf) - h->len < n ?
+		    sizeof(h->buf) - h->len : n;
 
-		log_info("hook %s (pid %d): %.*s", what, (int)pid, (int)l, buf);
-		l = nl ? l + 1 : l;
-		memmove(buf, buf + l, *len - l);
-		*len -= l;
+		memcpy(h->buf + h->len, data, take);
+		h->len += take;
+		data += take;
+		n -= take;
+		while ((nl = memchr(h->buf, '\n', h->len)) != NULL ||
+		    h->len == sizeof(h->buf)) {
+			size_t l = nl ? (size_t)(nl - h->buf) : h->len;
+
+			log_info("hook %s (pid %d): %.*s", h->action, (int)pid,
+			    (int)l, h->buf);
+			l = nl ? l + 1 : l;
+			memmove(h->buf, h->buf + l, h->len - l);
+			h->len -= l;
+		}
 	}
 }
 
+struct hook_setup {
+	const struct gate_spec *s;
+	const char *action;
+};
+
+static void
+hook_setup(void *arg)
+{
+	struct hook_setup *hs = arg;
+
+	hook_env(hs->s, hs->action);
+}
+
 /*
- * Run argv with a timeout, stdout and stderr logged line by line. 0 when
- * it exited 0, else -1 with the reason in err. A command that outlives
- * its timeout is killed with its process group.
+ * Run argv with a timeout, its output logged line by line. 0 when it
+ * exited 0, else -1 with the reason in err. A command still running at
+ * its timeout, whatever it did with its output, is killed with its
+ * process group (lib/child.c).
  */
 static int
 hook_run(char *const *argv, const struct gate_spec *s, const char *action,
     unsigned timeout, char *err, size_t errlen)
 {
-	char buf[1024];
-	size_t len = 0;
-	int p[2], status = 0, rc = -1;
-	bool timedout = false;
-	double deadline = clock_mono() + timeout;
-	pid_t pid;
+	struct hook_setup hs = { s, action };
+	struct child_opts o = {
+		.timeout = timeout,
+		.keep_fd = -1,
+		.capture = true,
+		.setup = hook_setup,
+		.setup_arg = &hs,
+	};
+	struct hook_out h = { .action = action };
+	char why[128];
+	int status;
+	bool timedout;
 
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		snprintf(err, errlen, "pipe: %s", strerror(errno));
+	log_info("hook %s: running %s (timeout %u s)", action, argv[0],
+	    timeout);
+	if (child_run(argv, &o, hook_output, &h, &status, &timedout, err,
+	    errlen) == -1)
 		return -1;
-	}
-	if ((pid = fork()) == -1) {
-		snprintf(err, errlen, "fork: %s", strerror(errno));
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-
-		setpgid(0, 0);
-		dup2(devnull, 0);
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		hook_env(s, action);
-		execvp(argv[0], argv);
-		fprintf(stderr, "cannot run %s: %s\n", argv[0],
-		    strerror(errno));
-		_exit(127);
-	}
-	close(p[1]);
-	log_info("hook %s: running %s (pid %d, timeout %u s)", action, argv[0],
-	    (int)pid, timeout);
-	for (;;) {
-		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
-		double left = deadline - clock_mono();
-		ssize_t n;
-
-		if (left <= 0) {
-			timedout = true;
-			break;
-		}
-		if (poll(&pfd, 1, (int)(left * 1000) + 1) == -1) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (pfd.revents == 0)
-			continue;
-		n = read(p[0], buf + len, sizeof(buf) - len - 1);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		hook_log_lines(action, pid, buf, &len, len == sizeof(buf) - 1);
-	}
-	hook_log_lines(action, pid, buf, &len, true);
-	close(p[0]);
-	if (timedout) {
-		kill(-pid, SIGKILL);
-		kill(pid, SIGKILL);
-	}
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	if (timedout)
-		snprintf(err, errlen, "%s (pid %d) did not finish within %u s; "
-		    "killed", argv[0], (int)pid, timeout);
-	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		rc = 0;
-	else if (WIFEXITED(status))
-		snprintf(err, errlen, "%s (pid %d) exited with status %d",
-		    argv[0], (int)pid, WEXITSTATUS(status));
-	else
-		snprintf(err, errlen, "%s (pid %d) killed by signal %d",
-		    argv[0], (int)pid, WTERMSIG(status));
-	return rc;
+	if (h.len > 0)
+		log_info("hook %s: %.*s", action, (int)h.len, h.buf);
+	if (!timedout && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	child_status_str(status, timedout, timeout, why, sizeof(why));
+	snprintf(err, errlen, "%s %s", argv[0], why);
+	return -1;
 }
 
 static int

@@ -5,6 +5,8 @@
 daemon_libmemdiag_a_SOURCES += \
 	daemon/lib/addr.c \
 	daemon/lib/addr.h \
+	daemon/lib/child.c \
+	daemon/lib/child.h \
 	daemon/lib/clock.c \
 	daemon/lib/clock.h \
 	daemon/lib/exitcodes.h \

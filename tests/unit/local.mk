@@ -3,6 +3,7 @@
 
 if HAVE_CMOCKA
 UNIT_TESTS = \
+	tests/unit/test_child \
 	tests/unit/test_dump \
 	tests/unit/test_logline \
 	tests/unit/test_diff \
@@ -69,4 +70,7 @@ tests_unit_test_history_LDADD = $(TEST_LIBS)
 tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c
 tests_unit_test_metrics_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_metrics_LDADD = $(TEST_LIBS)
+tests_unit_test_child_SOURCES = tests/unit/test_child.c
+tests_unit_test_child_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_child_LDADD = $(TEST_LIBS)
 endif
