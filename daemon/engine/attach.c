@@ -5,9 +5,14 @@
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "engine/attach.h"
+#include "gate/gate.h"
+#include "lib/exitcodes.h"
 #include "lib/xmalloc.h"
+#include "proxy/settings.h"
 #include "proxy/rpc.h"
 #include "proxy/rpc_kam.h"
 #include "proxy/target.h"
@@ -50,4 +55,47 @@ attach_pick_log(const struct target *t, char *err, size_t errlen)
 	snprintf(err, errlen, "%s pid %d: cannot tell where its log goes (%s)",
 	    t->flavour, (int)t->main.pid, t->log.why ? t->log.why : "?");
 	return NULL;
+}
+
+int
+attach_open(const struct attach_opts *o, struct attach *a, char *err,
+    size_t errlen)
+{
+	int st, failed;
+
+	a->t = NULL;
+	a->lockfd = -1;
+	a->rpc = a->log = NULL;
+	if (o->rundir != NULL)
+		gate_cleanup(o->rundir, &failed);
+	if (o->statedir != NULL)
+		settings_cleanup(o->statedir, &failed);
+	if ((st = target_open(o->target, NULL, &a->t, err, errlen)) != 0)
+		return st;
+	if (o->lock && (st = target_lock(a->t, o->rundir, &a->lockfd, err,
+	    errlen)) != 0)
+		return st;
+	if (o->check != NULL && (st = o->check(o->check_arg, a->t, err,
+	    errlen)) != 0)
+		return st;
+	a->rpc = o->rpc ? xstrdup(o->rpc) : attach_pick_rpc(a->t, err, errlen);
+	if (a->rpc == NULL && o->need_rpc)
+		return EX_MD_UNAVAILABLE;
+	a->log = o->log ? xstrdup(o->log) : attach_pick_log(a->t, err, errlen);
+	if (a->log == NULL && o->need_log)
+		return EX_MD_UNAVAILABLE;
+	return 0;
+}
+
+void
+attach_close(struct attach *a)
+{
+	if (a->lockfd != -1)
+		close(a->lockfd);
+	free(a->rpc);
+	free(a->log);
+	target_free(a->t);
+	a->lockfd = -1;
+	a->rpc = a->log = NULL;
+	a->t = NULL;
 }

@@ -797,32 +797,46 @@ on_ping(void *arg, int code)
 		on_ready(d);
 }
 
+/* The rights it needs, checked before anything changes on the proxy. */
+static int
+rights_check(void *arg, struct target *t, char *err, size_t errlen)
+{
+	struct diag *d = arg;
+
+	(void)err;
+	(void)errlen;
+	d->t = t;	/* diag_rights_check reads the target from d */
+	return diag_rights_check(d);
+}
+
 static int
 start(struct diag *d)
 {
 	const struct diag_opts *o = d->o;
+	struct attach_opts ao = {
+		.target = o->target,
+		.rpc = o->rpc,
+		.log = o->log,
+		.statedir = o->statedir,
+		.rundir = o->rundir,
+		.lock = true,
+		.need_rpc = true,
+		.need_log = true,
+		.check = rights_check,
+		.check_arg = d,
+	};
+	struct attach a;
 	char err[512];
-	int st, failed;
+	int st;
 
-	/* what a run that died left behind goes first */
-	gate_cleanup(o->rundir, &failed);
-	settings_cleanup(o->statedir, &failed);
-	if ((st = target_open(o->target, NULL, &d->t, d->err,
-	    sizeof(d->err))) != 0)
+	st = attach_open(&ao, &a, d->err, sizeof(d->err));
+	/* the diagnosis owns what was reached, and frees it at its end */
+	d->t = a.t;
+	d->lockfd = a.lockfd;
+	d->rpcaddr = a.rpc;
+	d->logspec = a.log;
+	if (st != 0)
 		return st;
-	if ((st = target_lock(d->t, o->rundir, &d->lockfd, d->err,
-	    sizeof(d->err))) != 0)
-		return st;
-	if ((st = diag_rights_check(d)) != 0)
-		return st;
-	d->rpcaddr = o->rpc ? xstrdup(o->rpc) :
-	    attach_pick_rpc(d->t, d->err, sizeof(d->err));
-	if (d->rpcaddr == NULL)
-		return EX_MD_UNAVAILABLE;
-	d->logspec = o->log ? xstrdup(o->log) :
-	    attach_pick_log(d->t, d->err, sizeof(d->err));
-	if (d->logspec == NULL)
-		return EX_MD_UNAVAILABLE;
 	if ((st = diag_proxy_addr(d)) != 0)
 		return st;
 	log_info("proxy %s, rpc %s%s, log %s%s%s%s", d->proxy, d->rpcaddr,

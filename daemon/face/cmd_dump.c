@@ -288,28 +288,27 @@ dump_main(int argc, char **argv)
 	struct dumper_opts o = { 0 };
 	struct dumper_result res = { 0 };
 	struct settings *s = NULL;
-	char err[1024], rerr[512], *rpc = NULL, *logspec = NULL;
-	struct target *t = NULL;
-	int r, lockfd = -1, failed;
+	struct attach_opts ao = { .lock = true, .need_rpc = true,
+		.need_log = true };
+	struct attach a = { .lockfd = -1 };
+	char err[1024], rerr[512], *rpc, *logspec;
+	struct target *t;
+	int r;
 	bool restored = true;
 	size_t i, missing = 0;
 
 	if ((r = parse_args(&c, argc, argv)) != 0)
 		return r < 0 ? EX_MD_OK : r;
-	/* what a run that died left behind goes first: its gates, its
-	 * changed settings */
-	gate_cleanup(c.rundir, &failed);
-	settings_cleanup(c.statedir, &failed);
-	if ((r = target_open(c.target, NULL, &t, err, sizeof(err))) != 0)
+	ao.target = c.target;
+	ao.rpc = c.rpc;
+	ao.log = c.log;
+	ao.statedir = c.statedir;
+	ao.rundir = c.rundir;
+	if ((r = attach_open(&ao, &a, err, sizeof(err))) != 0)
 		goto out;
-	if ((r = target_lock(t, c.rundir, &lockfd, err, sizeof(err))) != 0)
-		goto out;
-	rpc = c.rpc ? xstrdup(c.rpc) : attach_pick_rpc(t, err, sizeof(err));
-	logspec = c.log ? xstrdup(c.log) : attach_pick_log(t, err, sizeof(err));
-	if (rpc == NULL || logspec == NULL) {
-		r = EX_MD_UNAVAILABLE;
-		goto out;
-	}
+	t = a.t;
+	rpc = a.rpc;
+	logspec = a.log;
 	s = settings_new(c.statedir, t, rpc);
 	if ((c.base = event_base_new()) == NULL)
 		fatalx(EX_MD_INTERNAL, "event_base_new failed");
@@ -363,10 +362,6 @@ out:
 	if (c.base != NULL)
 		event_base_free(c.base);
 	settings_free(s);
-	if (lockfd != -1)
-		close(lockfd);
-	free(rpc);
-	free(logspec);
-	target_free(t);
+	attach_close(&a);
 	return r;
 }

@@ -26,6 +26,8 @@
 #include <event2/event.h>
 
 #include "calls/call.h"
+#include "engine/attach.h"
+#include "face/cmd.h"
 #include "face/cmdline.h"
 #include "gate/gate.h"
 #include "lib/addr.h"
@@ -46,6 +48,7 @@ struct gate_cmd {
 	unsigned calls;
 	bool force;
 	struct gate_spec spec;
+	const struct gate_ops *ops;
 	/* run */
 	struct target *t;
 	struct event_base *base;
@@ -219,24 +222,6 @@ parse_args(struct gate_cmd *c, int argc, char **argv)
 	if (verbose > 0)
 		log_set_verbosity(verbose);
 	return 0;
-}
-
-/* The first ctl socket that answers binrpc, or NULL. */
-static char *
-pick_rpc(const struct target *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->nctl; i++) {
-		struct rpc_result *r = rpc_sync(t->ctl[i],
-		    rpc_kam_req_version(), 2.0);
-		bool ok = r->status == RPC_OK;
-
-		rpc_result_free(r);
-		if (ok)
-			return xstrdup(t->ctl[i]);
-	}
-	return NULL;
 }
 
 /* Registrations whose contacts expire within the budget (ul.dump). */
@@ -592,43 +577,52 @@ hold_gate(struct gate_cmd *c)
  * nftables rules live in a network namespace: a gate built where the
  * proxy does not run would gate nothing. 0, or 77 with the reason.
  */
+/* An nft gate works in memdiag's own network namespace only. */
 static int
-same_netns(struct gate_cmd *c, const struct gate_ops *ops)
+same_netns(void *arg, struct target *t, char *err, size_t errlen)
 {
+	const struct gate_cmd *c = arg;
 	char path[64], mine[64] = "", its[64] = "";
 	ssize_t n;
 
-	if (strcmp(ops->name, "nft") != 0)
+	if (strcmp(c->ops->name, "nft") != 0)
 		return 0;
 	if ((n = readlink("/proc/self/ns/net", mine, sizeof(mine) - 1)) > 0)
 		mine[n] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)c->t->main.pid);
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)t->main.pid);
 	if ((n = readlink(path, its, sizeof(its) - 1)) > 0)
 		its[n] = '\0';
 	if (its[0] == '\0' || strcmp(mine, its) == 0)
 		return 0;
-	snprintf(c->err, sizeof(c->err), "%s pid %d runs in another "
-	    "network namespace (%s, memdiag in %s): a gate here would gate "
-	    "nothing; run memdiag in the proxy's namespace (ip netns exec NAME "
-	    "memdiag ...)", c->t->flavour, (int)c->t->main.pid, its, mine);
+	snprintf(err, errlen, "%s pid %d runs in another network namespace "
+	    "(%s, memdiag in %s): a gate here would gate nothing; run memdiag "
+	    "in the proxy's namespace (ip netns exec NAME memdiag ...)",
+	    t->flavour, (int)t->main.pid, its, mine);
 	return EX_MD_REFUSED;
 }
 
 static int
 gate_cmd_run(struct gate_cmd *c, const struct gate_ops *ops)
 {
-	char proxy[INET6_ADDRSTRLEN + 16], what[2048], *rpc = NULL;
+	struct attach_opts ao = { .lock = true, .check = same_netns };
+	struct attach a = { .lockfd = -1 };
+	char proxy[INET6_ADDRSTRLEN + 16], what[2048], *rpc;
 	struct procfs_stat me;
 	enum gate_result r;
-	int status, lockfd = -1, failed;
+	int status;
 
-	gate_cleanup(c->rundir, &failed);
-	if ((status = target_open(c->target, NULL, &c->t, c->err,
-	    sizeof(c->err))) != 0 || (status = same_netns(c, ops)) != 0 ||
-	    (status = target_lock(c->t, c->rundir, &lockfd, c->err,
-	    sizeof(c->err))) != 0)
+	ao.target = c->target;
+	ao.rpc = c->rpc;
+	ao.rundir = c->rundir;
+	ao.check_arg = c;
+	c->ops = ops;
+	status = attach_open(&ao, &a, c->err, sizeof(c->err));
+	c->t = a.t;
+	a.t = NULL;	/* c's now, freed with it */
+	rpc = a.rpc;
+	if (status != 0)
 		goto out;
-	rpc = c->rpc ? xstrdup(c->rpc) : pick_rpc(c->t);
+	c->err[0] = '\0';
 	if (rpc == NULL)
 		log_warnx("%s pid %d: no ctl socket answers binrpc: active "
 		    "calls, registrations and dispatcher peers are unknown "
@@ -702,9 +696,7 @@ out:
 		call_engine_free(c->eng);
 	if (c->base != NULL)
 		event_base_free(c->base);
-	if (lockfd != -1)
-		close(lockfd);
-	free(rpc);
+	attach_close(&a);
 	return status;
 }
 

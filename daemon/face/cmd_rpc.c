@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "face/cmd.h"
 #include "lib/exitcodes.h"
 #include "lib/log.h"
 #include "proxy/binrpc.h"

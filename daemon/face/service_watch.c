@@ -272,18 +272,24 @@ static void
 watch_start(struct watcher *w)
 {
 	const struct conf_target *t = w->t;
+	/* no lock: a diagnosis of this target takes it; dead runs were
+	 * cleaned up once at the start */
+	struct attach_opts ao = {
+		.target = t->target,
+		.rpc = t->rpc,
+		.log = t->log,
+		.need_rpc = true,
+	};
+	struct attach a;
 	char err[512];
 	int st;
 
 	watch_stop(w);
-	if ((st = target_open(t->target, NULL, &w->tgt, err,
-	    sizeof(err))) != 0) {
-		set_down(w, err);
-		return;
-	}
-	w->rpcaddr = t->rpc ? xstrdup(t->rpc) : attach_pick_rpc(w->tgt, err,
-	    sizeof(err));
-	if (w->rpcaddr == NULL) {
+	st = attach_open(&ao, &a, err, sizeof(err));
+	w->tgt = a.t;
+	w->rpcaddr = a.rpc;
+	w->logspec = a.log;
+	if (st != 0) {
 		set_down(w, err);
 		return;
 	}
@@ -292,8 +298,6 @@ watch_start(struct watcher *w)
 		set_down(w, err);
 		return;
 	}
-	w->logspec = t->log ? xstrdup(t->log) : attach_pick_log(w->tgt, err,
-	    sizeof(err));
 	if (w->logspec == NULL)
 		log_warnx("%s: not following its log: %s", t->name, err);
 	service_watch_log(w);
