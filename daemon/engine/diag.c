@@ -25,6 +25,7 @@
 #include "engine/attach.h"
 #include "engine/diag.h"
 #include "engine/diag_priv.h"
+#include "engine/hold.h"
 #include "lib/clock.h"
 #include "lib/exitcodes.h"
 #include "lib/log.h"
@@ -83,9 +84,9 @@ arm(struct event *ev, double secs)
 static double
 budget_left(const struct diag *d)
 {
-	if (d->gate == NULL || !d->gate->closed)
+	if (!hold_closed(d->hold))
 		return 1e9;
-	return d->o->gate_budget - (clock_mono() - d->gate_closed_at);
+	return hold_budget_left(d->hold);
 }
 
 /* This state's deadline, in seconds from now. */
@@ -543,8 +544,7 @@ static void
 events_free(struct diag *d)
 {
 	struct event **evs[] = { &d->deadline_ev, &d->sample_ev, &d->sigint,
-		&d->sigterm, &d->sighup, &d->refresh_ev, &d->budget_ev,
-		&d->proxy_ev };
+		&d->sigterm, &d->sighup, &d->proxy_ev };
 	size_t i;
 
 	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
@@ -880,7 +880,7 @@ diag_free(struct diag *d)
 		call_batch_free(d->probe);
 	if (d->eng != NULL)
 		call_engine_free(d->eng);
-	gate_free(d->gate);
+	hold_free(d->hold);
 	if (d->rpc != NULL)
 		rpc_free(d->rpc);
 	events_free(d);

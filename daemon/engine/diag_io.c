@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "engine/diag_priv.h"
+#include "engine/hold.h"
 #include "lib/addr.h"
 #include "lib/clock.h"
 #include "lib/exitcodes.h"
@@ -43,120 +44,48 @@ diag_proxy_addr(struct diag *d)
 	return EX_MD_UNAVAILABLE;
 }
 
-/* A gate drops the in-dialog requests of calls in progress. */
+/* The gate opened by itself while the diagnosis held it closed. */
+static void
+on_hold_ended(void *arg, enum hold_end why, const char *text)
+{
+	struct diag *d = arg;
+
+	diag_gate_open(d);
+	switch (why) {
+	case HOLD_REFRESH_FAILED:
+		diag_fail(d, EX_MD_INTERNAL, "gate refresh: %s", text);
+		break;
+	case HOLD_PROXY_EXIT:	/* not asked: the diagnosis watches it */
+		break;
+	case HOLD_BUDGET:
+		d->budget_spent = true;
+		/* users first: it opened now, even in the middle of a dump */
+		if (d->state == DIAG_QUIET || d->state == DIAG_CALLS) {
+			d->rounds[d->round].quiet = false;
+			diag_calls_end(d);
+			diag_enter_state(d, DIAG_FINISH);
+		}
+		break;
+	}
+}
+
+/*
+ * Before anything is gated: the gate's network namespace, the calls it
+ * would hurt (refused without --force), the addresses it gates and lets
+ * through (engine/hold.c, as memdiag gate does). 0, or a status.
+ */
 int
 diag_harm_check(struct diag *d)
 {
-	struct rpc_kam_dlg_active a;
-	struct rpc_result *r;
-	char mine[64] = "", its[64] = "", path[64];
-	ssize_t n;
-	int st = 0;
-
-	if (d->o->passive || strcmp(d->o->gate, "none") == 0)
-		return 0;
-	if (strcmp(d->o->gate, "nft") == 0) {
-		if ((n = readlink("/proc/self/ns/net", mine,
-		    sizeof(mine) - 1)) > 0)
-			mine[n] = '\0';
-		snprintf(path, sizeof(path), "/proc/%d/ns/net",
-		    (int)d->t->main.pid);
-		if ((n = readlink(path, its, sizeof(its) - 1)) > 0)
-			its[n] = '\0';
-		if (its[0] != '\0' && strcmp(mine, its) != 0) {
-			snprintf(d->err, sizeof(d->err), "%s pid %d runs in "
-			    "another network namespace: a gate here would gate "
-			    "nothing; run memdiag in the proxy's namespace",
-			    d->t->flavour, (int)d->t->main.pid);
-			return EX_MD_REFUSED;
-		}
-	}
-	r = rpc_sync(d->rpcaddr, rpc_kam_req_dlg_active(), 3.0);
-	if (rpc_kam_dlg_active(r, &a) == 0 && a.all > 0 && !d->o->force) {
-		snprintf(d->err, sizeof(d->err), "%llu calls are active: the "
-		    "gate would drop their in-dialog requests; give --force to "
-		    "gate anyway, or --gate none", (unsigned long long)a.all);
-		st = EX_MD_REFUSED;
-	}
-	rpc_result_free(r);
-	return st;
-}
-
-static void
-on_refresh(evutil_socket_t fd, short what, void *arg)
-{
-	struct diag *d = arg;
-	enum gate_result r;
-	char err[512];
-
-	(void)fd;
-	(void)what;
-	if (d->gate == NULL || !d->gate->closed)
-		return;
-	r = gate_refresh(d->gate, gate_fail_safe(DIAG_ELEMENT_TIMEOUT,
-	    d->o->gate_budget - (clock_mono() - d->gate_closed_at)), err,
-	    sizeof(err));
-	if (r == GATE_LAPSED)
-		d->lapses++;
-	else if (r != GATE_OK)
-		diag_fail(d, EX_MD_INTERNAL, "gate refresh: %s", err);
-}
-
-static void
-on_budget(evutil_socket_t fd, short what, void *arg)
-{
-	struct diag *d = arg;
-
-	(void)fd;
-	(void)what;
-	log_warnx("the gate's budget (%u s) is spent: opening it",
-	    d->o->gate_budget);
-	d->budget_spent = true;
-	/* users first: open now, even in the middle of a dump */
-	diag_gate_open(d);
-	if (d->state == DIAG_QUIET || d->state == DIAG_CALLS) {
-		d->rounds[d->round].quiet = false;
-		diag_calls_end(d);
-		diag_enter_state(d, DIAG_FINISH);
-	}
-}
-
-static void
-exempt_engine(struct diag *d)
-{
-	struct sip_socket s[8];
-	size_t i, n = call_engine_sockets(d->eng, s, 8);
-
-	for (i = 0; i < n && i < 8; i++)
-		gate_spec_add_sockaddr(d->spec.self, &d->spec.nself,
-		    &s[i].addr, IPPROTO_UDP);
-}
-
-/* 0, or a status (with d->status and d->err set) */
-int
-diag_gate_close(struct diag *d)
-{
-	const struct gate_ops *ops = gate_ops_find(d->o->gate);
-	struct procfs_stat me;
-	enum gate_result r = GATE_OK;
-	char what[2048];
+	struct hold_opts ho = { 0 };
+	struct gate_spec spec;
+	struct hold_harm harm;
 	size_t i;
 	int st;
 
-	if (strcmp(d->o->gate, "none") == 0)
+	if (d->o->passive || strcmp(d->o->gate, "none") == 0)
 		return 0;
-	for (i = 0; i < d->t->nlisten; i++) {
-		const struct addr *l = &d->t->listen[i];
-		struct addr a;
-
-		memset(&a, 0, sizeof(a));
-		a.family = l->family;
-		a.proto = l->proto;
-		memcpy(a.addr, l->addr, sizeof(a.addr));
-		a.port = l->port;
-		gate_spec_add(d->spec.gated, &d->spec.ngated, &a);
-	}
-	exempt_engine(d);
+	memset(&spec, 0, sizeof(spec));
 	for (i = 0; i < d->o->npeers; i++) {
 		struct addr a;
 		char perr[256];
@@ -164,48 +93,42 @@ diag_gate_close(struct diag *d)
 		if (addr_parse(d->o->peers[i], false, &a, perr,
 		    sizeof(perr)) != 0) {
 			snprintf(d->err, sizeof(d->err), "peer %s", perr);
-			return d->status = EX_MD_CONFIG;
+			return EX_MD_CONFIG;
 		}
-		gate_spec_add(d->spec.peers, &d->spec.npeers, &a);
+		gate_spec_add(spec.peers, &spec.npeers, &a);
 	}
 	/* borrowed: the caller's vectors outlive the run */
-	d->spec.close_argv = (char **)d->o->hook_close;
-	d->spec.open_argv = (char **)d->o->hook_open;
-	if (!procfs_read_stat(getpid(), &me))
-		fatal(EX_MD_INTERNAL, "/proc/self/stat");
-	d->spec.owner_pid = getpid();
-	d->spec.owner_starttime = me.starttime;
-	d->spec.element_timeout = DIAG_ELEMENT_TIMEOUT;
-	d->spec.budget = d->o->gate_budget;
-	d->spec.hook_timeout = 10;
-	if ((st = gate_spec_check(&d->spec, ops, d->err,
-	    sizeof(d->err))) != 0) {
-		d->status = st;
+	spec.close_argv = (char **)d->o->hook_close;
+	spec.open_argv = (char **)d->o->hook_open;
+	spec.element_timeout = DIAG_ELEMENT_TIMEOUT;
+	spec.budget = d->o->gate_budget;
+	spec.hook_timeout = 10;
+	ho.backend = d->o->gate;
+	ho.rundir = d->o->rundir;
+	ho.force = d->o->force;
+	ho.spec = &spec;
+	d->hold = hold_new(d->base, &ho, d->t, d->rpcaddr, on_hold_ended, d,
+	    &harm, &st, d->err, sizeof(d->err));
+	if (d->hold == NULL)
 		return st;
-	}
-	gate_spec_describe(&d->spec, what, sizeof(what));
-	log_info("gate %s: %s", ops->name, what);
-	d->gate = gate_new(ops, &d->spec, d->o->rundir, d->err,
-	    sizeof(d->err), &r);
-	if (d->gate == NULL || (r = gate_close(d->gate,
-	    DIAG_ELEMENT_TIMEOUT < d->spec.budget ? DIAG_ELEMENT_TIMEOUT :
-	    d->spec.budget, d->err, sizeof(d->err))) != GATE_OK) {
-		d->status = r == GATE_DENIED ? EX_MD_REFUSED : EX_MD_INTERNAL;
-		return d->status;
-	}
-	d->gate_closed_at = clock_mono();
-	d->refresh_ev = event_new(d->base, -1, EV_PERSIST, on_refresh, d);
-	d->budget_ev = event_new(d->base, -1, 0, on_budget, d);
-	{
-		double iv = gate_refresh_interval(DIAG_ELEMENT_TIMEOUT);
-		struct timeval tv = { (time_t)iv,
-			(suseconds_t)((iv - (double)(time_t)iv) * 1e6) };
-		struct timeval bv = { (time_t)d->o->gate_budget, 0 };
-
-		event_add(d->refresh_ev, &tv);
-		event_add(d->budget_ev, &bv);
-	}
+	if (harm.contacts_known && harm.expiring > 0)
+		log_warnx("%u of %u registered contacts expire within the "
+		    "gate's budget (%u s) and cannot be refreshed while gated",
+		    harm.expiring, harm.contacts, spec.budget);
 	return 0;
+}
+
+/* 0, or a status (with d->status and d->err set) */
+int
+diag_gate_close(struct diag *d)
+{
+	int st;
+
+	if (d->hold == NULL)
+		return 0;
+	if ((st = hold_close(d->hold, d->eng, d->err, sizeof(d->err))) != 0)
+		d->status = st;
+	return st;
 }
 
 void
@@ -213,13 +136,9 @@ diag_gate_open(struct diag *d)
 {
 	char err[512];
 
-	if (d->refresh_ev != NULL)
-		event_del(d->refresh_ev);
-	if (d->budget_ev != NULL)
-		event_del(d->budget_ev);
-	if (d->gate == NULL || !d->gate->closed)
+	if (d->hold == NULL)
 		return;
-	if (gate_open(d->gate, err, sizeof(err)) != GATE_OK) {
+	if (hold_open(d->hold, err, sizeof(err)) != 0) {
 		log_warnx("opening the gate: %s (memdiag cleanup retries)",
 		    err);
 		if (d->status == 0) {
@@ -227,9 +146,8 @@ diag_gate_open(struct diag *d)
 			snprintf(d->err, sizeof(d->err), "%s", err);
 		}
 	}
-	d->gate_closed_s = clock_mono() - d->gate_closed_at;
-	log_info("gate %s opened after %.1f s", d->gate->ops->name,
-	    d->gate_closed_s);
+	d->gate_closed_s = hold_closed_seconds(d->hold);
+	d->lapses = hold_lapses(d->hold);
 }
 
 static void

@@ -60,6 +60,8 @@ struct diag_round {
 	double quiet_s;		/* QUIET's length before this floor */
 };
 
+struct hold;
+
 struct diag {
 	const struct diag_opts *o;
 	struct event_base *base;
@@ -79,16 +81,13 @@ struct diag {
 	struct call_batch *probe;	/* the direct call that picks the mode */
 	char mode_why[256];	/* which mode, and why */
 	/* gate */
-	struct gate *gate;
-	struct gate_spec spec;
-	double gate_closed_at, gate_closed_s;
+	struct hold *hold;		/* NULL: passive, or gate none */
+	double gate_closed_s;
 	unsigned lapses;
 	/* the machine */
 	enum diag_state state;
 	double state_since;
-	struct event *deadline_ev, *sample_ev, *sigint, *sigterm, *sighup,
-	    *refresh_ev,
-	    *budget_ev;
+	struct event *deadline_ev, *sample_ev, *sigint, *sigterm, *sighup;
 	int round;
 	struct diag_round rounds[VERDICT_MAX_ROUNDS + 1];
 	bool stop_after_dump, interrupted, budget_spent;

@@ -16,4 +16,6 @@ daemon_libmemdiag_a_SOURCES += \
 	daemon/engine/diag_quiet.c \
 	daemon/engine/diag_report.c \
 	daemon/engine/diag_rights.c \
-	daemon/engine/diag_timeline.c
+	daemon/engine/diag_timeline.c \
+	daemon/engine/hold.c \
+	daemon/engine/hold.h

@@ -13,6 +13,7 @@
 #include "face/cmd.h"
 #include "face/cmdline.h"
 #include "gate/gate.h"
+#include "lib/addr.h"
 #include "lib/exitcodes.h"
 #include "lib/log.h"
 #include "report/nagios.h"
@@ -20,12 +21,13 @@
 const char diag_cmd_synopsis[] = "--target TARGET [--proxy HOST:PORT] "
     "[--rpc SOCKET] [--log SOURCE]\n"
     "          [--gate nft|hook|none] [--gate-budget S] [--force] "
-    "[--quiet-max S] [--settle S]\n"
-    "          [--calls N] [--rounds R] [--mix LIST] "
-    "[--mode direct|registered]\n"
-    "          [--peak-cps N] [--passive] [--json] [--state-dir DIR] "
-    "[--run-dir DIR] [-v]\n"
-    "          [--nagios] [--bundle DIR] [--proxy-exe LIST]";
+    "[--peer IP[:PORT]]...\n"
+    "          [--quiet-max S] [--settle S] [--calls N] [--rounds R] "
+    "[--mix LIST]\n"
+    "          [--mode direct|registered] [--peak-cps N] [--passive] "
+    "[--json] [--nagios]\n"
+    "          [--bundle DIR] [--state-dir DIR] [--run-dir DIR] "
+    "[--proxy-exe LIST] [-v]";
 
 bool
 diag_cmd_wanted(int argc, char **argv)
@@ -50,6 +52,7 @@ parse_args(struct diag_opts *o, int argc, char **argv, int *verbose)
 		{ "gate", required_argument, NULL, 'g' },
 		{ "gate-budget", required_argument, NULL, 'b' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "peer", required_argument, NULL, 'e' },
 		{ "quiet-max", required_argument, NULL, 'Q' },
 		{ "settle", required_argument, NULL, 's' },
 		{ "calls", required_argument, NULL, 'n' },
@@ -68,6 +71,11 @@ parse_args(struct diag_opts *o, int argc, char **argv, int *verbose)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* argv's strings, for the run's lifetime */
+	static const char *peers[GATE_MAX_ADDRS];
+	size_t npeers = 0;
+	struct addr a;
+	char err[256];
 	double v;
 	int ch;
 
@@ -102,6 +110,20 @@ parse_args(struct diag_opts *o, int argc, char **argv, int *verbose)
 			break;
 		case 'f':
 			o->force = true;
+			break;
+		case 'e':
+			if (addr_parse(optarg, false, &a, err,
+			    sizeof(err)) != 0) {
+				log_warnx("--peer %s", err);
+				return EX_MD_USAGE;
+			}
+			if (npeers == GATE_MAX_ADDRS) {
+				log_warnx("--peer: at most %d", GATE_MAX_ADDRS);
+				return EX_MD_USAGE;
+			}
+			peers[npeers++] = optarg;
+			o->peers = peers;
+			o->npeers = npeers;
 			break;
 		case 'Q':
 			if (cmdline_number("--quiet-max", optarg, 1, 3600, &o->quiet_max))

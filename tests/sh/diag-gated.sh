@@ -3,7 +3,9 @@
 # network namespace this test creates (and deletes): a user's requests
 # get no answer while the diagnosis runs, memdiag's own calls complete
 # through the gate, the verdict is leak (status 2), and the gate is open
-# and gone afterwards; a proxy that never gets quiet ends inconclusive
+# and gone afterwards, while a peer in the proxy's dispatcher list is
+# answered throughout (engine/hold.c, as for memdiag gate); a proxy that
+# never gets quiet ends inconclusive
 # when the gate's budget is spent, with the gate open. (make check-full:
 # it takes about a minute and a half.)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/common.sh"
@@ -15,14 +17,23 @@ PROBE=$top_builddir/tests/tools/gate_probe
 S=$T_TMP/state
 R=$T_TMP/run
 ns_new diag
+PEER_PORT=$(( (RANDOM % 10000) + 10000 ))
+echo "1 sip:127.0.0.2:$PEER_PORT" >"$T_TMP/ds.list"
+ip netns exec "$NS" "$PROBE" answer "127.0.0.2:$PEER_PORT" 127.0.0.4 \
+    >"$T_TMP/peer.log" 2>&1 &
+PEER_PID=$!
+t_on_exit "kill $PEER_PID 2>/dev/null"
 kam_start_ns diag "$top_srcdir/tests/lib/proxy.cfg" -m 16 -M 4 \
-    -A STOCK_LOG -A WITH_LEAK || { fail "kamailio in $NS"; finish; }
+    -A STOCK_LOG -A WITH_LEAK -A WITH_DISPATCHER -A DS_PING=30 \
+    -A "DS_LIST=\"$T_TMP/ds.list\"" || { fail "kamailio in $NS"; finish; }
 user_ok() { ns_run "$PROBE" ask 127.0.0.3 "127.0.0.1:$KAM_PORT" 300; }
+peer_ok() { ns_run "$PROBE" ask 127.0.0.2 "127.0.0.1:$KAM_PORT" 300; }
 user_blocked() { ! user_ok; }
 tables() { ns_run nft list tables | grep -c "memdiag_gate_" || true; }
 
 check "a user gets answers before" user_ok
 ip netns exec "$NS" "$MEMDIAG" --target "$KAM_PID" --gate nft --calls 40 \
+    --peer 127.0.0.5 \
     --settle 3 --state-dir "$S" --run-dir "$R" --json \
     >"$T_TMP/diag.json" 2>"$T_TMP/diag.err" &
 md=$!
@@ -33,6 +44,9 @@ for i in $(seq 1 300); do
 done
 check "the gate is closed while it runs" test "$(tables)" = 1
 check "a user gets no answer meanwhile" user_blocked
+check "the dispatcher's peer gets answers meanwhile" peer_ok
+check "the gate names the peers it lets through (dispatcher, --peer)" \
+    grep -q "gate nft: .*peers.*127.0.0.5.*127.0.0.2" "$T_TMP/diag.err"
 got=0; wait "$md" || got=$?
 check "verdict leak, status 2 (got $got)" test "$got" = 2
 J=$T_TMP/diag.json
