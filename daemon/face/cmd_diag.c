@@ -104,7 +104,8 @@ parse_args(struct diag_opts *o, int argc, char **argv, int *verbose)
 			o->gate = optarg;
 			break;
 		case 'b':
-			if (cmdline_number("--gate-budget", optarg, 10, 86400, &v))
+			if (cmdline_conf_number("--gate-budget", "gate_budget", optarg,
+			    &v))
 				return EX_MD_USAGE;
 			o->gate_budget = (unsigned)v;
 			break;
@@ -126,20 +127,22 @@ parse_args(struct diag_opts *o, int argc, char **argv, int *verbose)
 			o->npeers = npeers;
 			break;
 		case 'Q':
-			if (cmdline_number("--quiet-max", optarg, 1, 3600, &o->quiet_max))
+			if (cmdline_conf_number("--quiet-max", "quiet_max", optarg,
+			    &o->quiet_max))
 				return EX_MD_USAGE;
 			break;
 		case 's':
-			if (cmdline_number("--settle", optarg, 0.5, 600, &o->settle))
+			if (cmdline_conf_number("--settle", "settle", optarg,
+			    &o->settle))
 				return EX_MD_USAGE;
 			break;
 		case 'n':
-			if (cmdline_number("--calls", optarg, 1, 100000, &v))
+			if (cmdline_conf_number("--calls", "calls", optarg, &v))
 				return EX_MD_USAGE;
 			o->calls = (unsigned)v;
 			break;
 		case 'N':
-			if (cmdline_number("--rounds", optarg, 1, 8, &v))
+			if (cmdline_conf_number("--rounds", "rounds", optarg, &v))
 				return EX_MD_USAGE;
 			o->rounds = (unsigned)v;
 			break;
@@ -159,7 +162,7 @@ parse_args(struct diag_opts *o, int argc, char **argv, int *verbose)
 			o->mode_auto = false;
 			break;
 		case 'P':
-			if (cmdline_number("--peak-cps", optarg, 1, 100000,
+			if (cmdline_conf_number("--peak-cps", "peak_cps", optarg,
 			    &o->peak_cps))
 				return EX_MD_USAGE;
 			break;

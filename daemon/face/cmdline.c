@@ -1,7 +1,11 @@
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "face/cmdline.h"
+#include "face/conf.h"
+#include "face/conf_priv.h"
+#include "lib/exitcodes.h"
 #include "lib/log.h"
 #include "proxy/target.h"
 
@@ -21,6 +25,17 @@ cmdline_number(const char *opt, const char *s, double min, double max,
 	}
 	*out = v;
 	return 0;
+}
+
+int
+cmdline_conf_number(const char *opt, const char *key, const char *s,
+    double *out)
+{
+	const struct conf_key *k = conf_key_find(key, true);
+
+	if (k == NULL || (k->type != CONF_INT && k->type != CONF_FLOAT))
+		fatalx(EX_MD_INTERNAL, "%s: no numeric key %s", opt, key);
+	return cmdline_number(opt, s, k->min, k->max, out);
 }
 
 int
