@@ -18,4 +18,6 @@ daemon_libmemdiag_a_SOURCES += \
 	daemon/calls/sip_udp.c \
 	daemon/calls/sip_udp.h \
 	daemon/calls/sipmsg.c \
-	daemon/calls/sipmsg.h
+	daemon/calls/sipmsg.h \
+	daemon/calls/sipmsg_auth.c \
+	daemon/calls/sipmsg_check.c

@@ -20,6 +20,7 @@ daemon_libmemdiag_a_SOURCES += \
 	daemon/proxy/rpc.h \
 	daemon/proxy/rpc_kam.c \
 	daemon/proxy/rpc_kam.h \
+	daemon/proxy/rpc_sync.c \
 	daemon/proxy/settings.c \
 	daemon/proxy/settings.h \
 	daemon/proxy/target.c \
