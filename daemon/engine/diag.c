@@ -7,9 +7,9 @@
  *   PREFLIGHT -> QUIET(baseline) -> DUMP -> CALLS(1) -> QUIET -> DUMP
  *   -> ... CALLS(R) -> QUIET -> DUMP -> FINISH
  *
- * DUMP runs the dumper on this same base from outside its dispatch (the
- * dumper spins the base itself), so the gate's refresh and budget timers
- * keep firing while the proxy prints its dumps.
+ * Its start is diag_preflight.c, DUMP is diag_dump.c, what it drives
+ * (gate, calls, log, pkg samples) diag_io.c, when QUIET may call memory
+ * settled diag_quiet.c, and its end diag_report.c.
  */
 #include <sys/syscall.h>
 
@@ -48,21 +48,6 @@ diag_opts_defaults(struct diag_opts *o)
 	o->rundir = MEMDIAG_RUNDIR;
 	o->status_fd = -1;
 }
-
-#define DIAG_SAMPLE_EVERY 0.5	/* s between core.shmmem samples */
-#define DIAG_RPC_TIMEOUT 2.0
-#define DIAG_RPC_FAILURES 4	/* consecutive failed samples: give up */
-#define DIAG_PING_MS 3000
-#define DIAG_PREFLIGHT_S 10.0
-#define DIAG_PROBE_MS 4000	/* the direct call that picks the mode */
-#define DIAG_DUMP_TIMEOUT 10.0
-#define DIAG_CALL_BYTES 29000.0	/* shm a call holds (Kamailio 5.6) ... */
-#define DIAG_CALL_LIFE 5.5	/* ... for this long after it ends */
-#define DIAG_RATE 50.0		/* modest start: calls/s ... */
-#define DIAG_CONCURRENCY 20	/* ... and calls in flight */
-#define DIAG_FREE_SHARE 0.5	/* test calls may hold this much of free shm */
-#define DIAG_LOW_FREE 0.35	/* of the baseline's free shm: lower the
-				 * load below it (it was to hold 0.5) */
 
 static const char *
 diag_state_name(enum diag_state s)
@@ -244,7 +229,6 @@ pace(struct diag *d)
 }
 
 static void sample_shm(struct rpc_result *, void *);
-static void choose_load(struct diag *);
 
 static void
 sample_done(struct diag *d, bool changed)
@@ -366,122 +350,12 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		diag_enter_state(d, DIAG_FINISH);
 }
 
-/*
- * The floor as the main process's dump left it. The main process applies
- * cfg changes only when a signal wakes it, and until it has, the cfg
- * blocks earlier changes replaced stay in shm: its dump frees them, so
- * the floor is read again after it (and after the baseline's changes).
- */
-static void
-read_floor(struct diag *d, struct diag_round *r)
-{
-	struct rpc_kam_pkg_stats st;
-	struct rpc_kam_shmmem m;
-	struct rpc_result *res;
-
-	res = rpc_sync(d->rpcaddr, rpc_kam_req_shmmem(), DIAG_RPC_TIMEOUT);
-	if (rpc_kam_shmmem(res, &m) == 0) {
-		if (m.used != r->settled_used)
-			log_info("round %d: %+lld bytes of shm after the main "
-			    "process's dump", d->round, (long long)m.used -
-			    (long long)r->settled_used);
-		r->settled_used = m.used;
-		d->shm = m;
-	}
-	rpc_result_free(res);
-	res = rpc_sync(d->rpcaddr, rpc_kam_req_pkg_stats(), DIAG_RPC_TIMEOUT);
-	if (rpc_kam_pkg_stats(res, &st) == 0) {
-		diag_pkg_update(d, &st);
-		diag_pkg_keep(d, r);
-		rpc_kam_pkg_stats_clear(&st);
-	}
-	rpc_result_free(res);
-}
-
-/* shm (with the main process's pkg), or every child's pkg. 0 or -1. */
-static int
-dump_pass(struct diag *d, struct dumper_result *res, bool shm)
-{
-	struct dumper_opts o;
-	int st;
-
-	memset(&o, 0, sizeof(o));
-	o.shm = shm;
-	o.pkg = !shm;
-	o.timeout = DIAG_DUMP_TIMEOUT;
-	o.wake = diag_wake;
-	o.wake_arg = d;
-	dumper_result_clear(res);
-	d->s->unsaved = false;
-	if ((st = dumper_run(d->base, d->t, d->s, d->logspec, &o, res,
-	    d->err, sizeof(d->err))) != 0) {
-		/* the state disk refused the original value, so the proxy was
-		 * not changed: the children's pkg can wait for another run,
-		 * but without shm dumps there is nothing to judge */
-		if (d->s->unsaved && !shm) {
-			log_warnx("children's pkg dumps not taken: %s", d->err);
-			d->err[0] = '\0';
-			dumper_result_clear(res);
-			return 0;
-		}
-		if (d->s->unsaved) {
-			d->interrupted = true;
-			snprintf(d->stop_why, sizeof(d->stop_why), "nothing "
-			    "changed on the proxy: %.440s", d->err);
-		} else
-			d->status = st;
-		return -1;
-	}
-	diag_note_dumps(d, res);
-	if (res->interrupted)
-		d->interrupted = true;
-	return d->interrupted ? -1 : 0;
-}
-
-/*
- * A child's pkg dump goes through cfg mem_dump_pkg, whose per-child
- * callbacks stay in shm until every process has updated (a few hundred
- * bytes per dump, measured): children's pkg only at the baseline, before
- * the main process's dump and the floor, and at the end, after both.
- */
-static void
-run_dump(struct diag *d)
-{
-	struct diag_round *r = &d->rounds[d->round];
-	bool last = d->stop_after_dump || d->budget_spent || d->o->passive ||
-	    d->round >= (int)d->o->rounds;
-
-	/* frozen pkg.stats (tlsf): every round's children's dumps */
-	if (((d->round == 0 || d->pkg_frozen) &&
-	    dump_pass(d, &r->kids, false) != 0) ||
-	    dump_pass(d, &r->dumps, true) != 0) {
-		diag_enter_state(d, DIAG_FINISH);
-		return;
-	}
-	r->dumped = true;
-	read_floor(d, r);
-	if (d->round == 0)
-		choose_load(d);
-	if (last && d->round > 0 && !d->pkg_frozen &&
-	    dump_pass(d, &r->kids, false) != 0) {
-		diag_enter_state(d, DIAG_FINISH);
-		return;
-	}
-	if (last || d->budget_spent || d->status != 0)
-		diag_enter_state(d, DIAG_FINISH);
-	else {
-		d->round++;
-		d->pkg_moved = false;
-		diag_enter_state(d, DIAG_CALLS);
-	}
-}
-
 static void
 drive(struct diag *d)
 {
 	while (d->state != DIAG_FINISH) {
 		if (d->state == DIAG_DUMP)
-			run_dump(d);
+			diag_run_dump(d);
 		else
 			event_base_dispatch(d->base);
 	}
@@ -524,8 +398,8 @@ watch_proxy(struct diag *d)
 	event_add(d->proxy_ev, NULL);
 }
 
-static void
-events_new(struct diag *d)
+void
+diag_events_new(struct diag *d)
 {
 	if ((d->base = event_base_new()) == NULL)
 		fatalx(EX_MD_INTERNAL, "event_base_new failed");
@@ -569,304 +443,6 @@ finish(struct diag *d)
 			log_warnx("%s (saved in %s; the next start or memdiag "
 			    "cleanup restores it)", err, d->s->path);
 	}
-}
-
-/*
- * Load that cannot exhaust the pool: a share of the free shm at the
- * baseline's floor, per call held.
- */
-static void
-choose_load(struct diag *d)
-{
-	double room = DIAG_FREE_SHARE * (double)d->shm.free;
-	double cap = room / (DIAG_CALL_BYTES * DIAG_CALL_LIFE);
-
-	d->free_start = d->shm.free;
-	d->rate = DIAG_RATE;
-	d->concurrency = DIAG_CONCURRENCY;
-	if (cap < d->rate)
-		d->rate = cap >= 1 ? cap : 1;
-	if (d->o->peak_cps > 0 && d->o->peak_cps < d->rate)
-		d->rate = d->o->peak_cps;
-	if (room / DIAG_CALL_BYTES < d->concurrency)
-		d->concurrency = room / DIAG_CALL_BYTES >= 1 ?
-		    (unsigned)(room / DIAG_CALL_BYTES) : 1;
-	snprintf(d->load_why, sizeof(d->load_why), "%.0f calls/s, %u in "
-	    "flight: at ~%.0f KB per call held ~%.1f s, at most %.1f MB of "
-	    "%.1f MB free shm%s", d->rate, d->concurrency,
-	    DIAG_CALL_BYTES / 1000, DIAG_CALL_LIFE,
-	    d->rate * DIAG_CALL_BYTES * DIAG_CALL_LIFE / 1048576.0,
-	    (double)d->shm.free / 1048576.0,
-	    d->o->peak_cps > 0 && d->rate == d->o->peak_cps ?
-	    " (capped at --peak-cps)" : "");
-	if (d->mode_why[0] != '\0' && strlen(d->load_why) +
-	    strlen(d->mode_why) + 2 < sizeof(d->load_why)) {
-		strcat(d->load_why, "; ");
-		strcat(d->load_why, d->mode_why);
-	}
-}
-
-/* RPC, version, memory now, the log: all answer, or a status. */
-static int
-preflight_sync(struct diag *d)
-{
-	struct rpc_result *res;
-	char err[512];
-	int st;
-
-	res = rpc_sync(d->rpcaddr, rpc_kam_req_version(), DIAG_RPC_TIMEOUT);
-	st = rpc_kam_version(res, &d->version);
-	if (st != 0)
-		snprintf(d->err, sizeof(d->err), "%s", res->error);
-	rpc_result_free(res);
-	if (st != 0)
-		return EX_MD_UNAVAILABLE;
-	res = rpc_sync(d->rpcaddr, rpc_kam_req_shmmem(), DIAG_RPC_TIMEOUT);
-	st = rpc_kam_shmmem(res, &d->shm_start);
-	if (st != 0)
-		snprintf(d->err, sizeof(d->err), "%s", res->error);
-	rpc_result_free(res);
-	if (st != 0)
-		return EX_MD_UNAVAILABLE;
-	d->shm = d->shm_start;
-	if (d->shm_start.max_used >= d->shm_start.total / 100 * 99)
-		log_warnx("shm high-water mark %llu of %llu bytes: the pool was "
-		    "exhausted at some point before this run",
-		    (unsigned long long)d->shm_start.max_used,
-		    (unsigned long long)d->shm_start.total);
-	else
-		log_info("shm: %llu of %llu bytes used, high-water mark %llu",
-		    (unsigned long long)d->shm_start.used,
-		    (unsigned long long)d->shm_start.total,
-		    (unsigned long long)d->shm_start.max_used);
-	if (!diag_tail_check(d, err, sizeof(err))) {
-		snprintf(d->err, sizeof(d->err), "%s", err);
-		return EX_MD_UNAVAILABLE;
-	}
-	diag_before_read(d);
-	return diag_harm_check(d);
-}
-
-static void
-on_ready(struct diag *d)
-{
-	if (d->state != DIAG_PREFLIGHT)
-		return;
-	if (!d->o->passive && diag_gate_close(d) != 0) {
-		diag_enter_state(d, DIAG_FINISH);
-		return;
-	}
-	/* passive: the floor is whatever it is now; no waiting, no calls */
-	if (d->o->passive) {
-		diag_timeline_sample(d);
-		d->rounds[0].settled_used = d->shm.used;
-		d->rounds[0].quiet = true;
-		diag_enter_state(d, DIAG_DUMP);
-	} else
-		diag_enter_state(d, DIAG_QUIET);
-}
-
-static void
-on_registered(void *arg, int code)
-{
-	struct diag *d = arg;
-
-	if (code < 200 || code >= 300) {
-		diag_fail(d, EX_MD_UNAVAILABLE, "REGISTER through %s: %s%s%s",
-		    d->proxy, code ? "refused" : "no answer",
-		    d->mode_why[0] ? "; " : "", d->mode_why);
-		return;
-	}
-	if (d->mode_why[0] != '\0')
-		log_info("test calls: %s", d->mode_why);
-	on_ready(d);
-}
-
-/* The first final code a probe call got, 0 if none. */
-static int
-probe_code(struct call_batch *b)
-{
-	const struct callstat_flow *f = &call_batch_stat(b)->flow[CALL_FLOW_OK];
-	int i;
-
-	for (i = 0; i < CALLSTAT_CODES; i++)
-		if (f->failed[i] > 0)
-			return i;
-	return 0;
-}
-
-/* Codes by which a proxy refuses to route a call for this caller. */
-static bool
-probe_refused(int code)
-{
-	switch (code) {
-	case 401: case 403: case 404: case 407: case 416: case 484: case 485:
-	case 604:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/*
- * --mode not given: a proxy that refuses a direct call (Debian's stock
- * config answers 403 "Not relaying" to any Request-URI not its own) may
- * still route calls to a user registered with it, so memdiag registers
- * an AOR and calls that instead.
- */
-static void
-on_probe(struct call_batch *b, void *arg)
-{
-	struct diag *d = arg;
-	struct callstat_totals t;
-	char got[64];
-	int code = probe_code(b), st;
-
-	callstat_totals(call_batch_stat(b), &t);
-	call_batch_free(b);
-	d->probe = NULL;
-	if (t.completed > 0) {
-		snprintf(d->mode_why, sizeof(d->mode_why), "direct mode (a "
-		    "direct test call through %s completed)", d->proxy);
-		log_info("test calls: %s", d->mode_why);
-		on_ready(d);
-		return;
-	}
-	if (code != 0)
-		snprintf(got, sizeof(got), "got %d", code);
-	else
-		snprintf(got, sizeof(got), "got no answer within %u ms",
-		    DIAG_PROBE_MS);
-	/* a refusal says "not for you"; a server error or silence says
-	 * nothing about routing (a proxy short of memory answers 500) */
-	if (!probe_refused(code)) {
-		snprintf(d->mode_why, sizeof(d->mode_why), "direct mode (a "
-		    "direct test call through %s %s, which says nothing about "
-		    "routing; the proxy may be short of memory)", d->proxy,
-		    got);
-		log_info("test calls: %s", d->mode_why);
-		on_ready(d);
-		return;
-	}
-	snprintf(d->mode_why, sizeof(d->mode_why), "registered mode (a direct "
-	    "test call through %s %s; calls go to an AOR memdiag registers "
-	    "there)", d->proxy, got);
-	call_engine_free(d->eng);
-	d->conf.mode = CALL_MODE_REGISTERED;
-	if ((d->eng = call_engine_new(d->base, &d->conf, &st)) == NULL) {
-		diag_fail(d, st, "cannot set up registered test calls to %s",
-		    d->proxy);
-		return;
-	}
-	call_engine_register(d->eng, on_registered, d);
-}
-
-static void
-probe_direct(struct diag *d)
-{
-	struct call_batch_params p;
-	char err[128];
-
-	memset(&p, 0, sizeof(p));
-	p.calls = 1;
-	p.concurrency = 1;
-	p.timeout_ms = DIAG_PROBE_MS;
-	if (callstat_mix_parse(&p.mix, NULL, err, sizeof(err)) != 0)
-		fatalx(EX_MD_INTERNAL, "probe mix: %s", err);
-	d->probe = call_batch_start(d->eng, &p, on_probe, d);
-}
-
-static void
-on_ping(void *arg, int code)
-{
-	struct diag *d = arg;
-
-	if (code == 0) {
-		diag_fail(d, EX_MD_UNAVAILABLE, "OPTIONS to %s: no answer within "
-		    "%u ms (is --proxy right?)", d->proxy, DIAG_PING_MS);
-		return;
-	}
-	log_debug("OPTIONS to %s: %d", d->proxy, code);
-	if (d->o->passive)
-		on_ready(d);
-	else if (d->o->mode_auto)
-		probe_direct(d);
-	else if (d->conf.mode == CALL_MODE_REGISTERED)
-		call_engine_register(d->eng, on_registered, d);
-	else
-		on_ready(d);
-}
-
-/* The rights it needs, checked before anything changes on the proxy. */
-static int
-rights_check(void *arg, struct target *t, char *err, size_t errlen)
-{
-	struct diag *d = arg;
-
-	(void)err;
-	(void)errlen;
-	d->t = t;	/* diag_rights_check reads the target from d */
-	return diag_rights_check(d);
-}
-
-static int
-start(struct diag *d)
-{
-	const struct diag_opts *o = d->o;
-	struct attach_opts ao = {
-		.target = o->target,
-		.rpc = o->rpc,
-		.log = o->log,
-		.statedir = o->statedir,
-		.rundir = o->rundir,
-		.lock = true,
-		.need_rpc = true,
-		.need_log = true,
-		.check = rights_check,
-		.check_arg = d,
-	};
-	struct attach a;
-	char err[512];
-	int st;
-
-	st = attach_open(&ao, &a, d->err, sizeof(d->err));
-	/* the diagnosis owns what was reached, and frees it at its end */
-	d->t = a.t;
-	d->lockfd = a.lockfd;
-	d->rpcaddr = a.rpc;
-	d->logspec = a.log;
-	if (st != 0)
-		return st;
-	if ((st = diag_proxy_addr(d)) != 0)
-		return st;
-	log_info("proxy %s, rpc %s%s, log %s%s%s%s", d->proxy, d->rpcaddr,
-	    o->rpc ? " (--rpc)" : "", d->logspec, o->log ? " (--log)" : "",
-	    o->log || d->t->log.why == NULL ? "" : ": ",
-	    o->log || d->t->log.why == NULL ? "" : d->t->log.why);
-	events_new(d);
-	if ((d->rpc = rpc_new(d->base, d->rpcaddr, err, sizeof(err))) ==
-	    NULL) {
-		snprintf(d->err, sizeof(d->err), "--rpc %s: %s", d->rpcaddr,
-		    err);
-		return EX_MD_USAGE;
-	}
-	if ((st = preflight_sync(d)) != 0)
-		return st;
-	diag_quiet_setup(d);
-	d->s = settings_new(o->statedir, d->t, d->rpcaddr);
-	d->conf.proxy = d->proxy;
-	d->conf.user = o->user;
-	d->conf.password = o->password;
-	d->conf.domain = o->domain;
-	d->conf.mode = o->passive ? CALL_MODE_DIRECT : o->mode;
-	if ((d->eng = call_engine_new(d->base, &d->conf, &st)) == NULL) {
-		snprintf(d->err, sizeof(d->err), "cannot set up test calls to "
-		    "%s", d->proxy);
-		return st;
-	}
-	diag_enter_state(d, DIAG_PREFLIGHT);
-	call_engine_ping(d->eng, DIAG_PING_MS, on_ping, d);
-	return 0;
 }
 
 static void
@@ -918,7 +494,7 @@ diag_run(const struct diag_opts *o)
 	d.o = o;
 	d.lockfd = -1;
 	d.proxyfd = -1;
-	if ((st = start(&d)) == 0)
+	if ((st = diag_start(&d)) == 0)
 		drive(&d);
 	finish(&d);
 	if (st == 0 && d.status == EX_MD_UNAVAILABLE && d.acted) {

@@ -60,6 +60,22 @@ struct diag_round {
 	double quiet_s;		/* QUIET's length before this floor */
 };
 
+/* The diagnosis' constants, shared by its files. */
+#define DIAG_SAMPLE_EVERY 0.5	/* s between core.shmmem samples */
+#define DIAG_RPC_TIMEOUT 2.0
+#define DIAG_RPC_FAILURES 4	/* consecutive failed samples: give up */
+#define DIAG_PING_MS 3000
+#define DIAG_PREFLIGHT_S 10.0
+#define DIAG_PROBE_MS 4000	/* the direct call that picks the mode */
+#define DIAG_DUMP_TIMEOUT 10.0
+#define DIAG_CALL_BYTES 29000.0	/* shm a call holds (Kamailio 5.6) ... */
+#define DIAG_CALL_LIFE 5.5	/* ... for this long after it ends */
+#define DIAG_RATE 50.0		/* modest start: calls/s ... */
+#define DIAG_CONCURRENCY 20	/* ... and calls in flight */
+#define DIAG_FREE_SHARE 0.5	/* test calls may hold this much of free shm */
+#define DIAG_LOW_FREE 0.35	/* of the baseline's free shm: lower the
+				 * load below it (it was to hold 0.5) */
+
 struct hold;
 
 struct diag {
@@ -130,6 +146,13 @@ struct diag {
 	bool restored;
 };
 
+/* diag.c */
+void diag_events_new(struct diag *);
+/* diag_preflight.c */
+int diag_start(struct diag *);
+void diag_choose_load(struct diag *);
+/* diag_dump.c */
+void diag_run_dump(struct diag *);
 /* diag.c */
 void diag_enter_state(struct diag *, enum diag_state);
 void diag_fail(struct diag *, int status, const char *fmt, ...)

@@ -1,0 +1,324 @@
+/*
+ * The diagnosis' start: attach to the proxy (engine/attach.c), check
+ * that its RPC, its log and its SIP answer, take the gate (engine/hold.c)
+ * before anything is gated, choose the call mode with one direct probe
+ * call, and choose a load that cannot exhaust the pool.
+ */
+#include <sys/syscall.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "engine/attach.h"
+#include "engine/diag.h"
+#include "engine/diag_priv.h"
+#include "engine/hold.h"
+#include "lib/clock.h"
+#include "lib/exitcodes.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "proxy/rpc_kam.h"
+
+/*
+ * Load that cannot exhaust the pool: a share of the free shm at the
+ * baseline's floor, per call held.
+ */
+void
+diag_choose_load(struct diag *d)
+{
+	double room = DIAG_FREE_SHARE * (double)d->shm.free;
+	double cap = room / (DIAG_CALL_BYTES * DIAG_CALL_LIFE);
+
+	d->free_start = d->shm.free;
+	d->rate = DIAG_RATE;
+	d->concurrency = DIAG_CONCURRENCY;
+	if (cap < d->rate)
+		d->rate = cap >= 1 ? cap : 1;
+	if (d->o->peak_cps > 0 && d->o->peak_cps < d->rate)
+		d->rate = d->o->peak_cps;
+	if (room / DIAG_CALL_BYTES < d->concurrency)
+		d->concurrency = room / DIAG_CALL_BYTES >= 1 ?
+		    (unsigned)(room / DIAG_CALL_BYTES) : 1;
+	snprintf(d->load_why, sizeof(d->load_why), "%.0f calls/s, %u in "
+	    "flight: at ~%.0f KB per call held ~%.1f s, at most %.1f MB of "
+	    "%.1f MB free shm%s", d->rate, d->concurrency,
+	    DIAG_CALL_BYTES / 1000, DIAG_CALL_LIFE,
+	    d->rate * DIAG_CALL_BYTES * DIAG_CALL_LIFE / 1048576.0,
+	    (double)d->shm.free / 1048576.0,
+	    d->o->peak_cps > 0 && d->rate == d->o->peak_cps ?
+	    " (capped at --peak-cps)" : "");
+	if (d->mode_why[0] != '\0' && strlen(d->load_why) +
+	    strlen(d->mode_why) + 2 < sizeof(d->load_why)) {
+		strcat(d->load_why, "; ");
+		strcat(d->load_why, d->mode_why);
+	}
+}
+
+/* RPC, version, memory now, the log: all answer, or a status. */
+static int
+preflight_sync(struct diag *d)
+{
+	struct rpc_result *res;
+	char err[512];
+	int st;
+
+	res = rpc_sync(d->rpcaddr, rpc_kam_req_version(), DIAG_RPC_TIMEOUT);
+	st = rpc_kam_version(res, &d->version);
+	if (st != 0)
+		snprintf(d->err, sizeof(d->err), "%s", res->error);
+	rpc_result_free(res);
+	if (st != 0)
+		return EX_MD_UNAVAILABLE;
+	res = rpc_sync(d->rpcaddr, rpc_kam_req_shmmem(), DIAG_RPC_TIMEOUT);
+	st = rpc_kam_shmmem(res, &d->shm_start);
+	if (st != 0)
+		snprintf(d->err, sizeof(d->err), "%s", res->error);
+	rpc_result_free(res);
+	if (st != 0)
+		return EX_MD_UNAVAILABLE;
+	d->shm = d->shm_start;
+	if (d->shm_start.max_used >= d->shm_start.total / 100 * 99)
+		log_warnx("shm high-water mark %llu of %llu bytes: the pool was "
+		    "exhausted at some point before this run",
+		    (unsigned long long)d->shm_start.max_used,
+		    (unsigned long long)d->shm_start.total);
+	else
+		log_info("shm: %llu of %llu bytes used, high-water mark %llu",
+		    (unsigned long long)d->shm_start.used,
+		    (unsigned long long)d->shm_start.total,
+		    (unsigned long long)d->shm_start.max_used);
+	if (!diag_tail_check(d, err, sizeof(err))) {
+		snprintf(d->err, sizeof(d->err), "%s", err);
+		return EX_MD_UNAVAILABLE;
+	}
+	diag_before_read(d);
+	return diag_harm_check(d);
+}
+
+static void
+on_ready(struct diag *d)
+{
+	if (d->state != DIAG_PREFLIGHT)
+		return;
+	if (!d->o->passive && diag_gate_close(d) != 0) {
+		diag_enter_state(d, DIAG_FINISH);
+		return;
+	}
+	/* passive: the floor is whatever it is now; no waiting, no calls */
+	if (d->o->passive) {
+		diag_timeline_sample(d);
+		d->rounds[0].settled_used = d->shm.used;
+		d->rounds[0].quiet = true;
+		diag_enter_state(d, DIAG_DUMP);
+	} else
+		diag_enter_state(d, DIAG_QUIET);
+}
+
+static void
+on_registered(void *arg, int code)
+{
+	struct diag *d = arg;
+
+	if (code < 200 || code >= 300) {
+		diag_fail(d, EX_MD_UNAVAILABLE, "REGISTER through %s: %s%s%s",
+		    d->proxy, code ? "refused" : "no answer",
+		    d->mode_why[0] ? "; " : "", d->mode_why);
+		return;
+	}
+	if (d->mode_why[0] != '\0')
+		log_info("test calls: %s", d->mode_why);
+	on_ready(d);
+}
+
+/* The first final code a probe call got, 0 if none. */
+static int
+probe_code(struct call_batch *b)
+{
+	const struct callstat_flow *f = &call_batch_stat(b)->flow[CALL_FLOW_OK];
+	int i;
+
+	for (i = 0; i < CALLSTAT_CODES; i++)
+		if (f->failed[i] > 0)
+			return i;
+	return 0;
+}
+
+/* Codes by which a proxy refuses to route a call for this caller. */
+static bool
+probe_refused(int code)
+{
+	switch (code) {
+	case 401: case 403: case 404: case 407: case 416: case 484: case 485:
+	case 604:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * --mode not given: a proxy that refuses a direct call (Debian's stock
+ * config answers 403 "Not relaying" to any Request-URI not its own) may
+ * still route calls to a user registered with it, so memdiag registers
+ * an AOR and calls that instead.
+ */
+static void
+on_probe(struct call_batch *b, void *arg)
+{
+	struct diag *d = arg;
+	struct callstat_totals t;
+	char got[64];
+	int code = probe_code(b), st;
+
+	callstat_totals(call_batch_stat(b), &t);
+	call_batch_free(b);
+	d->probe = NULL;
+	if (t.completed > 0) {
+		snprintf(d->mode_why, sizeof(d->mode_why), "direct mode (a "
+		    "direct test call through %s completed)", d->proxy);
+		log_info("test calls: %s", d->mode_why);
+		on_ready(d);
+		return;
+	}
+	if (code != 0)
+		snprintf(got, sizeof(got), "got %d", code);
+	else
+		snprintf(got, sizeof(got), "got no answer within %u ms",
+		    DIAG_PROBE_MS);
+	/* a refusal says "not for you"; a server error or silence says
+	 * nothing about routing (a proxy short of memory answers 500) */
+	if (!probe_refused(code)) {
+		snprintf(d->mode_why, sizeof(d->mode_why), "direct mode (a "
+		    "direct test call through %s %s, which says nothing about "
+		    "routing; the proxy may be short of memory)", d->proxy,
+		    got);
+		log_info("test calls: %s", d->mode_why);
+		on_ready(d);
+		return;
+	}
+	snprintf(d->mode_why, sizeof(d->mode_why), "registered mode (a direct "
+	    "test call through %s %s; calls go to an AOR memdiag registers "
+	    "there)", d->proxy, got);
+	call_engine_free(d->eng);
+	d->conf.mode = CALL_MODE_REGISTERED;
+	if ((d->eng = call_engine_new(d->base, &d->conf, &st)) == NULL) {
+		diag_fail(d, st, "cannot set up registered test calls to %s",
+		    d->proxy);
+		return;
+	}
+	call_engine_register(d->eng, on_registered, d);
+}
+
+static void
+probe_direct(struct diag *d)
+{
+	struct call_batch_params p;
+	char err[128];
+
+	memset(&p, 0, sizeof(p));
+	p.calls = 1;
+	p.concurrency = 1;
+	p.timeout_ms = DIAG_PROBE_MS;
+	if (callstat_mix_parse(&p.mix, NULL, err, sizeof(err)) != 0)
+		fatalx(EX_MD_INTERNAL, "probe mix: %s", err);
+	d->probe = call_batch_start(d->eng, &p, on_probe, d);
+}
+
+static void
+on_ping(void *arg, int code)
+{
+	struct diag *d = arg;
+
+	if (code == 0) {
+		diag_fail(d, EX_MD_UNAVAILABLE, "OPTIONS to %s: no answer within "
+		    "%u ms (is --proxy right?)", d->proxy, DIAG_PING_MS);
+		return;
+	}
+	log_debug("OPTIONS to %s: %d", d->proxy, code);
+	if (d->o->passive)
+		on_ready(d);
+	else if (d->o->mode_auto)
+		probe_direct(d);
+	else if (d->conf.mode == CALL_MODE_REGISTERED)
+		call_engine_register(d->eng, on_registered, d);
+	else
+		on_ready(d);
+}
+
+/* The rights it needs, checked before anything changes on the proxy. */
+static int
+rights_check(void *arg, struct target *t, char *err, size_t errlen)
+{
+	struct diag *d = arg;
+
+	(void)err;
+	(void)errlen;
+	d->t = t;	/* diag_rights_check reads the target from d */
+	return diag_rights_check(d);
+}
+
+int
+diag_start(struct diag *d)
+{
+	const struct diag_opts *o = d->o;
+	struct attach_opts ao = {
+		.target = o->target,
+		.rpc = o->rpc,
+		.log = o->log,
+		.statedir = o->statedir,
+		.rundir = o->rundir,
+		.lock = true,
+		.need_rpc = true,
+		.need_log = true,
+		.check = rights_check,
+		.check_arg = d,
+	};
+	struct attach a;
+	char err[512];
+	int st;
+
+	st = attach_open(&ao, &a, d->err, sizeof(d->err));
+	/* the diagnosis owns what was reached, and frees it at its end */
+	d->t = a.t;
+	d->lockfd = a.lockfd;
+	d->rpcaddr = a.rpc;
+	d->logspec = a.log;
+	if (st != 0)
+		return st;
+	if ((st = diag_proxy_addr(d)) != 0)
+		return st;
+	log_info("proxy %s, rpc %s%s, log %s%s%s%s", d->proxy, d->rpcaddr,
+	    o->rpc ? " (--rpc)" : "", d->logspec, o->log ? " (--log)" : "",
+	    o->log || d->t->log.why == NULL ? "" : ": ",
+	    o->log || d->t->log.why == NULL ? "" : d->t->log.why);
+	diag_events_new(d);
+	if ((d->rpc = rpc_new(d->base, d->rpcaddr, err, sizeof(err))) ==
+	    NULL) {
+		snprintf(d->err, sizeof(d->err), "--rpc %s: %s", d->rpcaddr,
+		    err);
+		return EX_MD_USAGE;
+	}
+	if ((st = preflight_sync(d)) != 0)
+		return st;
+	diag_quiet_setup(d);
+	d->s = settings_new(o->statedir, d->t, d->rpcaddr);
+	d->conf.proxy = d->proxy;
+	d->conf.user = o->user;
+	d->conf.password = o->password;
+	d->conf.domain = o->domain;
+	d->conf.mode = o->passive ? CALL_MODE_DIRECT : o->mode;
+	if ((d->eng = call_engine_new(d->base, &d->conf, &st)) == NULL) {
+		snprintf(d->err, sizeof(d->err), "cannot set up test calls to "
+		    "%s", d->proxy);
+		return st;
+	}
+	diag_enter_state(d, DIAG_PREFLIGHT);
+	call_engine_ping(d->eng, DIAG_PING_MS, on_ping, d);
+	return 0;
+}
