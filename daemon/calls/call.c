@@ -389,6 +389,10 @@ call_send(struct call *c, const char *auth)
 	r.via_port = sip_local_port(e->sip);
 	sipmsg_branch(c->branch, sizeof(c->branch));
 	r.branch = c->branch;
+	/* the ping proves the proxy alive with any answer, 483 included,
+	 * and must never be forwarded (to itself, in a loop) */
+	if (c->kind == CALL_KIND_PING)
+		r.max_forwards = "0";
 	aor = c->kind == CALL_KIND_FLOW && c->flow == CALL_FLOW_REGISTER ?
 	    e->reg_aor : e->aor;
 	snprintf(from, sizeof(from), "<%s>;tag=%s", aor, c->from_tag);

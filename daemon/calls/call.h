@@ -43,6 +43,12 @@ void call_engine_free(struct call_engine *);
 /* The sockets test traffic uses; the gate must let exactly these pass. */
 size_t call_engine_sockets(const struct call_engine *, struct sip_socket *,
     size_t max);
+/* The call identities' prefix ("md" and 8 hex digits): a log line that
+ * carries it is about one of this engine's calls. */
+const char *call_engine_tag(const struct call_engine *);
+/* The most proxies one of its calls' requests crossed on the way to its
+ * UAS (0: none arrived yet). Test calls are meant to take one. */
+unsigned call_engine_hops(const struct call_engine *);
 /* The SIP engine, for its drop counters. */
 struct sip *call_engine_sip(struct call_engine *);
 

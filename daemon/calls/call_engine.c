@@ -157,6 +157,18 @@ call_engine_sip(struct call_engine *e)
 	return e->sip;
 }
 
+const char *
+call_engine_tag(const struct call_engine *e)
+{
+	return e->tag;
+}
+
+unsigned
+call_engine_hops(const struct call_engine *e)
+{
+	return e->hops;
+}
+
 void
 call_engine_ping(struct call_engine *e, unsigned timeout_ms, call_done_cb cb,
     void *arg)

@@ -89,6 +89,7 @@ struct call_engine {
 	struct call_batch *batch;
 	struct event *refresh;		/* re-REGISTER of the UAS */
 	int registered;
+	unsigned hops;			/* most proxies a request crossed */
 };
 
 struct call_batch {

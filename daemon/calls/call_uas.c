@@ -233,6 +233,7 @@ call_uas_request(struct call_engine *e, osip_transaction_t *tr,
     osip_message_t *req)
 {
 	struct call *c = call_find(e, req->call_id);
+	unsigned vias;
 
 	if (MSG_IS_OPTIONS(req)) {
 		uas_answer(e, NULL, tr, req, 200, "OK");
@@ -240,6 +241,20 @@ call_uas_request(struct call_engine *e, osip_transaction_t *tr,
 	}
 	if (c == NULL) {
 		uas_answer(e, NULL, tr, req, 481, "Call Does Not Exist");
+		return;
+	}
+	/* memdiag's Via and one per proxy: more than one proxy means the
+	 * call was routed on, and further routing could loop */
+	vias = (unsigned)osip_list_size(&req->vias);
+	if (vias > 1 && vias - 1 > e->hops) {
+		e->hops = vias - 1;
+		if (e->hops > 1)
+			log_warnx("call %s: its %s crossed %u proxies to reach "
+			    "memdiag, not one", c->id, req->sip_method,
+			    e->hops);
+	}
+	if (e->hops > 1) {
+		uas_answer(e, c, tr, req, 482, "Loop Detected");
 		return;
 	}
 	if (MSG_IS_INVITE(req))

@@ -235,7 +235,8 @@ sipmsg_request_new(const struct sipmsg_req *r)
 	if (r->extra != NULL)
 		sbuf_cat(&b, r->extra, NULL);
 	head = b.len;
-	sbuf_cat(&b, "Max-Forwards: 70\r\n", NULL);
+	sbuf_cat(&b, "Max-Forwards: ", r->max_forwards != NULL ?
+	    r->max_forwards : SIPMSG_MAX_FORWARDS, "\r\n", NULL);
 	if (r->contact != NULL)
 		sbuf_cat(&b, "Contact: <", r->contact, ">\r\n", NULL);
 	sbuf_cat(&b, "User-Agent: " SIPMSG_UA "\r\n", NULL);
@@ -406,7 +407,8 @@ sipmsg_dialog_write(struct sbuf *b, const struct sipmsg_dialog *d,
 	sbuf_cat(b, "CSeq: ", sipmsg_uint(num, cseq), " ", method, "\r\n",
 	    NULL);
 	head = b->len;
-	sbuf_cat(b, "Max-Forwards: 70\r\nUser-Agent: " SIPMSG_UA "\r\n"
+	sbuf_cat(b, "Max-Forwards: " SIPMSG_MAX_FORWARDS "\r\nUser-Agent: "
+	    SIPMSG_UA "\r\n"
 	    "Content-Length: 0\r\n\r\n", NULL);
 	return head;
 }

@@ -21,6 +21,14 @@
 
 #define SIPMSG_TOKEN_MAX 48	/* tags, branches, Call-IDs we make */
 
+/*
+ * Max-Forwards of memdiag's requests. Test calls reach memdiag's own UAS
+ * one proxy hop away: a call the proxy routes elsewhere, or back to
+ * itself, dies within a few hops instead of the usual 70, each of which
+ * would cost the proxy a transaction's memory.
+ */
+#define SIPMSG_MAX_FORWARDS "5"
+
 struct sipmsg_req {
 	const char *method;
 	const char *ruri;
@@ -34,6 +42,7 @@ struct sipmsg_req {
 	const char *contact;	/* URI or NULL */
 	const char *route;	/* Route header value or NULL */
 	const char *extra;	/* more header lines, each with CRLF, or NULL */
+	const char *max_forwards;	/* NULL: SIPMSG_MAX_FORWARDS */
 	const char *content_type;
 	const char *body;	/* body_len bytes, or NULL */
 	size_t body_len;

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,24 @@ diag_fail(struct diag *d, int status, const char *fmt, ...)
 		va_end(ap);
 	}
 	if (d->state != DIAG_DUMP && d->state != DIAG_FINISH)
+		diag_enter_state(d, DIAG_FINISH);
+}
+
+void
+diag_stop(struct diag *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->interrupted || d->state == DIAG_FINISH)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d->stop_why, sizeof(d->stop_why), fmt, ap);
+	va_end(ap);
+	log_warnx("stopping: %s", d->stop_why);
+	d->interrupted = true;
+	diag_calls_end(d);
+	/* in DUMP the dumper returns first; run_dump then finishes */
+	if (d->state != DIAG_DUMP)
 		diag_enter_state(d, DIAG_FINISH);
 }
 

@@ -16,6 +16,7 @@
 
 #include <event2/event.h>
 
+#include "core/memerr.h"
 #include "engine/diag_priv.h"
 #include "engine/hold.h"
 #include "lib/addr.h"
@@ -156,6 +157,12 @@ on_batch(struct call_batch *b, void *arg)
 	struct diag *d = arg;
 
 	(void)b;
+	if (call_engine_hops(d->eng) > 1) {
+		diag_stop(d, "test calls crossed %u proxies to reach memdiag, "
+		    "not one: the proxy routes them on (memdiag(8), test "
+		    "calls)", call_engine_hops(d->eng));
+		return;
+	}
 	diag_calls_end(d);
 	if (d->state == DIAG_CALLS)
 		diag_enter_state(d, DIAG_QUIET);
@@ -224,12 +231,48 @@ diag_wake(void *arg)
 		call_engine_ping(d->eng, DIAG_WAKE_MS, ignore_ping, NULL);
 }
 
+/*
+ * A memory error on one of memdiag's own calls (Debian's stock config
+ * logs each request's Call-ID in its log_prefix): its calls are adding to
+ * the exhaustion it came to diagnose, so it stops at the first.
+ */
+static void
+own_failure(struct diag *d, const char *line, size_t len)
+{
+	enum dump_pool pool;
+	const char *tag;
+
+	if (d->eng == NULL || (tag = call_engine_tag(d->eng)) == NULL ||
+	    memmem(line, len, tag, strlen(tag)) == NULL ||
+	    !memerr_classify(line, len, &pool))
+		return;
+	if (d->own_failures++ > 0)
+		return;
+	diag_stop(d, "the proxy failed to allocate %s memory for memdiag's "
+	    "own test traffic (\"%.*s\"): stopped at once, so as not to add "
+	    "to the exhaustion; it is out of memory now, run again after it "
+	    "recovered or with fewer --calls", pool == DUMP_POOL_PKG ? "pkg" :
+	    "shm", (int)(len > 160 ? 160 : len), line);
+}
+
 static void
 tail_data(void *arg, const char *buf, size_t len)
 {
 	struct diag *d = arg;
+	size_t i;
 
 	dump_parser_feed(d->parser, buf, len);
+	for (i = 0; i < len; i++) {
+		if (buf[i] == '\n') {
+			if (!d->tail_overlong)
+				own_failure(d, d->tail_line, d->tail_len);
+			d->tail_len = 0;
+			d->tail_overlong = false;
+		} else if (d->tail_len < sizeof(d->tail_line))
+			d->tail_line[d->tail_len++] = buf[i];
+		else
+			d->tail_overlong = true;
+	}
 }
 
 static void
@@ -238,6 +281,7 @@ tail_message(void *arg, long pid, const char *msg, size_t len)
 	struct diag *d = arg;
 
 	dump_parser_message(d->parser, pid, msg, len);
+	own_failure(d, msg, len);
 }
 
 static void

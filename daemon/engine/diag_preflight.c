@@ -179,6 +179,13 @@ on_probe(struct call_batch *b, void *arg)
 	callstat_totals(call_batch_stat(b), &t);
 	call_batch_free(b);
 	d->probe = NULL;
+	if (call_engine_hops(d->eng) > 1) {
+		diag_stop(d, "the direct test call crossed %u proxies to reach "
+		    "memdiag, not one: the proxy routes it on, and test calls "
+		    "must never travel further (memdiag(8), test calls)",
+		    call_engine_hops(d->eng));
+		return;
+	}
 	if (t.completed > 0) {
 		snprintf(d->mode_why, sizeof(d->mode_why), "direct mode (a "
 		    "direct test call through %s completed)", d->proxy);

@@ -111,6 +111,11 @@ struct diag {
 	int proxyfd;		/* pidfd of the proxy's main process */
 	struct event *proxy_ev;
 	char stop_why[512];	/* why it stopped early: the report's reason */
+	/* the proxy's log, line by line, for memdiag's own failures */
+	char tail_line[1024];
+	size_t tail_len;
+	bool tail_overlong;
+	unsigned own_failures;	/* allocation failures on its calls */
 	/* samples */
 	bool sampling, tm_busy;
 	int rpc_failures;
@@ -148,6 +153,9 @@ struct diag {
 
 /* diag.c */
 void diag_events_new(struct diag *);
+/* Stop early, safely, with why as the report's reason (inconclusive). */
+void diag_stop(struct diag *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* diag_preflight.c */
 int diag_start(struct diag *);
 void diag_choose_load(struct diag *);

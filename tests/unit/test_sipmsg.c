@@ -84,6 +84,7 @@ test_request(void **state)
 {
 	osip_message_t *m = sipmsg_request_new(&base_req), *w;
 	osip_contact_t *ct = NULL;
+	osip_header_t *mf = NULL;
 	char buf[64];
 
 	(void)state;
@@ -103,6 +104,28 @@ test_request(void **state)
 	assert_string_equal(w->content_length->value, "5");
 	assert_int_equal(osip_message_get_contact(w, 0, &ct), 0);
 	assert_string_equal(ct->url->username, "uac");
+	/* a test call dies within a few hops, never the usual 70 */
+	assert_int_equal(osip_message_get_max_forwards(w, 0, &mf), 0);
+	assert_string_equal(mf->hvalue, SIPMSG_MAX_FORWARDS);
+	osip_message_free(w);
+	osip_message_free(m);
+}
+
+/* The ping is never forwarded: Max-Forwards 0. */
+static void
+test_request_max_forwards(void **state)
+{
+	struct sipmsg_req r = base_req;
+	osip_header_t *mf = NULL;
+	osip_message_t *m, *w;
+
+	(void)state;
+	r.method = "OPTIONS";
+	r.max_forwards = "0";
+	assert_non_null(m = sipmsg_request_new(&r));
+	w = sent(m);
+	assert_int_equal(osip_message_get_max_forwards(w, 0, &mf), 0);
+	assert_string_equal(mf->hvalue, "0");
 	osip_message_free(w);
 	osip_message_free(m);
 }
@@ -245,7 +268,7 @@ test_indialog(void **state)
 	assert_null(sipmsg_check(w));
 	osip_message_free(w);
 	route = header_value(bye, "Max-Forwards: ");
-	assert_string_equal(route, "70");
+	assert_string_equal(route, SIPMSG_MAX_FORWARDS);
 	free(route);
 	osip_message_free(bye);
 	/* the ACK for the 2xx: the same dialog, as text only */
@@ -464,6 +487,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request),
 		cmocka_unit_test(test_request_extra),
+		cmocka_unit_test(test_request_max_forwards),
 		cmocka_unit_test(test_response),
 		cmocka_unit_test(test_indialog),
 		cmocka_unit_test(test_digest_vectors),
