@@ -29,18 +29,6 @@
 #define DIAG_DEFAULT_CFG "/etc/kamailio/kamailio.cfg"
 #define DIAG_MAX_DEFINES 64
 
-/* The config file as the proxy sees it (a relative -f is from its cwd). */
-static void
-cfg_path(const struct diag *d, char *buf, size_t len)
-{
-	const char *f = d->t->cfgfile ? d->t->cfgfile : DIAG_DEFAULT_CFG;
-
-	if (f[0] == '/')
-		snprintf(buf, len, "%s", f);
-	else
-		snprintf(buf, len, "/proc/%d/cwd/%s", (int)d->t->main.pid, f);
-}
-
 /* The -A defines of the proxy's command line. */
 static size_t
 cmdline_defines(const struct diag *d, const char **defs, size_t max)
@@ -67,9 +55,10 @@ diag_quiet_setup(struct diag *d)
 	double limit, need;
 	size_t n;
 
-	cfg_path(d, path, sizeof(path));
 	n = cmdline_defines(d, defs, DIAG_MAX_DEFINES);
-	if (cfgtimers_read(path, defs, n, &d->timers, d->timers_err,
+	if (target_cfg_path(d->t, DIAG_DEFAULT_CFG, path, sizeof(path),
+	    d->timers_err, sizeof(d->timers_err)) != 0 ||
+	    cfgtimers_read(path, defs, n, &d->timers, d->timers_err,
 	    sizeof(d->timers_err)) != 0) {
 		/* unreadable: tm's default is all that is known */
 		log_warnx("%s: module timers in the proxy's configuration go "

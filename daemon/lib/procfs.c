@@ -17,6 +17,8 @@
 #include "lib/procfs.h"
 #include "lib/xmalloc.h"
 
+#define PROCFS_ENVIRON_MAX 65536	/* bytes of an environment read */
+
 static bool
 parse_ull(const char **p, const char *end, unsigned long long *out, int base)
 {
@@ -243,6 +245,58 @@ procfs_parse_syscall(const char *buf, size_t len)
 	if (!parse_ull(&p, end, &v, 10) || v > 100000)
 		return -2;
 	return (long)v;
+}
+
+bool
+procfs_parse_environ(const char *buf, size_t len, const char *name,
+    char *out, size_t outlen)
+{
+	size_t nl = strlen(name), off = 0;
+
+	while (off < len) {
+		const char *e = buf + off;
+		const char *end = memchr(e, '\0', len - off);
+		size_t el = end ? (size_t)(end - e) : len - off;
+
+		if (el > nl && memcmp(e, name, nl) == 0 && e[nl] == '=') {
+			size_t vl = el - nl - 1;
+
+			if (vl == 0 || vl >= outlen)
+				return false;
+			memcpy(out, e + nl + 1, vl);
+			out[vl] = '\0';
+			return true;
+		}
+		off += el + 1;
+	}
+	return false;
+}
+
+bool
+procfs_read_environ(pid_t pid, const char *name, char *out, size_t outlen)
+{
+	char path[64], *buf;
+	size_t have = 0;
+	ssize_t n;
+	bool ok;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return false;
+	buf = xmalloc(PROCFS_ENVIRON_MAX);
+	while (have < PROCFS_ENVIRON_MAX && (n = read(fd, buf + have,
+	    PROCFS_ENVIRON_MAX - have)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			break;
+		have += (size_t)n;
+	}
+	close(fd);
+	ok = procfs_parse_environ(buf, have, name, out, outlen);
+	free(buf);
+	return ok;
 }
 
 ssize_t

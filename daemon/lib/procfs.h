@@ -61,6 +61,12 @@ char **procfs_read_cmdline(pid_t, int *argc);
 void procfs_free_argv(char **);
 /* Target of /proc/PID/exe without " (deleted)"; *deleted set if it was. */
 bool procfs_read_exe(pid_t, char *buf, size_t len, bool *deleted);
+/* NAME's value in an environment block (NAME=value, NUL-separated) into
+ * out; false when absent, empty or longer than outlen - 1. */
+bool procfs_parse_environ(const char *buf, size_t len, const char *name,
+    char *out, size_t outlen);
+/* The same from /proc/PID/environ (its first 64 KB). */
+bool procfs_read_environ(pid_t, const char *name, char *out, size_t outlen);
 /* Read a whole small file into buf (NUL-terminated); bytes read or -1. */
 ssize_t procfs_read_file(const char *path, char *buf, size_t len);
 /* Children of pid (direct), by scanning /proc; caller frees. */

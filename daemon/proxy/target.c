@@ -554,3 +554,30 @@ target_lock(const struct target *t, const char *dir, int *fd, char *err,
 	*fd = lfd;
 	return 0;
 }
+
+int
+target_cfg_path(const struct target *t, const char *def, char *buf,
+    size_t len, char *why, size_t whylen)
+{
+	const char *f = t->cfgfile ? t->cfgfile : def;
+	char dir[PATH_MAX];
+
+	if (f[0] == '/') {
+		snprintf(buf, len, "%s", f);
+		return 0;
+	}
+	if (procfs_read_environ(t->main.pid, "PWD", dir, sizeof(dir)) &&
+	    dir[0] == '/') {
+		snprintf(buf, len, "%s/%s", dir, f);
+		if (access(buf, R_OK) == 0)
+			return 0;
+	}
+	snprintf(buf, len, "/proc/%d/cwd/%s", (int)t->main.pid, f);
+	if (access(buf, R_OK) == 0)
+		return 0;
+	snprintf(why, whylen, "%s pid %d: -f %s is relative to the directory "
+	    "it was started from, and neither its PWD (%s) nor its working "
+	    "directory now holds it", t->flavour, (int)t->main.pid, f,
+	    dir[0] == '/' ? dir : "not in /proc/PID/environ");
+	return -1;
+}

@@ -110,4 +110,14 @@ bool target_udp_hostport(const struct target *, size_t nth, char *buf,
 
 const char *target_log_kind_name(enum target_log_kind);
 
+/*
+ * The proxy's configuration file (-f, else def) as a path memdiag can
+ * open. A relative -f is relative to the directory the proxy was started
+ * from, which it leaves at start-up: that is its PWD (/proc/PID/environ),
+ * else its working directory now. 0, or -1 with why saying which file
+ * was meant and why it cannot be found.
+ */
+int target_cfg_path(const struct target *, const char *def, char *buf,
+    size_t len, char *why, size_t whylen);
+
 #endif

@@ -3,6 +3,7 @@
 # matrices, faults, sanitizers) in make check-full. Included from Makefile.am.
 
 TESTS += \
+	tests/sh/target-cfgpath.sh \
 	tests/sh/diag-probe.sh \
 	tests/sh/layers.sh \
 	tests/sh/analyze-cli.sh \

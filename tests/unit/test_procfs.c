@@ -6,7 +6,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -97,6 +99,40 @@ test_small(void **state)
 	assert_int_equal(procfs_parse_syscall("", 0), -2);
 }
 
+static void
+test_environ(void **state)
+{
+	static const char env[] = "HOME=/root\0PWDX=/no\0PWD=/srv/kam\0"
+	    "EMPTY=\0LAST=end";
+	char out[16];
+
+	(void)state;
+	assert_true(procfs_parse_environ(env, sizeof(env) - 1, "PWD", out,
+	    sizeof(out)));
+	assert_string_equal(out, "/srv/kam");
+	assert_true(procfs_parse_environ(env, sizeof(env) - 1, "LAST", out,
+	    sizeof(out)));	/* no NUL after the last */
+	assert_string_equal(out, "end");
+	assert_false(procfs_parse_environ(env, sizeof(env) - 1, "EMPTY", out,
+	    sizeof(out)));
+	assert_false(procfs_parse_environ(env, sizeof(env) - 1, "PW", out,
+	    sizeof(out)));
+	assert_false(procfs_parse_environ(env, sizeof(env) - 1, "HOME", out,
+	    5));	/* too long for out */
+	assert_false(procfs_parse_environ("", 0, "PWD", out, sizeof(out)));
+	/* our own, live */
+	setenv("MEMDIAG_PROCFS_TEST", "yes", 1);
+	assert_false(procfs_read_environ(getpid(), "MEMDIAG_PROCFS_TEST", out,
+	    sizeof(out)));	/* the kernel's copy is the one at exec */
+	if (getenv("HOME") != NULL && strlen(getenv("HOME")) < 4096) {
+		char home[4096];
+
+		assert_true(procfs_read_environ(getpid(), "HOME", home,
+		    sizeof(home)));
+		assert_string_equal(home, getenv("HOME"));
+	}
+}
+
 int
 main(void)
 {
@@ -105,6 +141,7 @@ main(void)
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_net),
 		cmocka_unit_test(test_small),
+		cmocka_unit_test(test_environ),
 	};
 
 	return cmocka_run_group_tests_name("procfs", tests, NULL, NULL);
