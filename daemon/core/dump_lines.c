@@ -61,6 +61,15 @@ is_header_figure(const char *b, size_t n)
 	    scan_starts(b, n, "max used (+overhead)=");
 }
 
+/* A header figure the open dump already has. */
+static bool
+header_repeats(const struct dwork *w, const char *b, size_t n)
+{
+	return (w->hdr_heap && scan_starts(b, n, "heap size=")) ||
+	    (w->hdr_used && scan_starts(b, n, "used=")) ||
+	    (w->hdr_max && scan_starts(b, n, "max used (+overhead)="));
+}
+
 static void
 frag_flush(struct dwork *w)
 {
@@ -326,6 +335,12 @@ dump_status_body(struct dump_parser *p, struct pctx *c, enum tag tag,
 		if (a != NULL && (z = memchr(a, ')', (size_t)(end - a))) != NULL)
 			w->d.address = xstrndup(a + 1, (size_t)(z - a - 1));
 		return;
+	}
+	if (w != NULL && w->status == PART_OPEN && header_repeats(w, b, n)) {
+		/* a figure twice: the next dump began, its first line and
+		 * this one's end lost (a paste of several dumps) */
+		dump_close_cur(p, c, "the dump's last lines are missing");
+		w = NULL;
 	}
 	if (w == NULL || w->status != PART_OPEN) {
 		if (!is_header_figure(b, n) && !scan_starts(b, n, "dumping all"))

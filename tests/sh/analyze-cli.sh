@@ -42,6 +42,14 @@ expect_status 0 "truncated dump is not an error" "$MEMDIAG" analyze --json "$H/t
 check "truncated dump marked incomplete" jq -e '.dumps[0].complete == false' "$T_TMP/out"
 check "warning names the line" grep -q "truncated.log:17: warning" "$T_TMP/err"
 
+# a paste of status figures from several processes, no header lines
+expect_status 0 "a headless paste of several processes" \
+    "$MEMDIAG" analyze --json "$H/fm-paste-pids.log"
+check "one incomplete fm dump per run of figures" jq -e '
+    [.dumps[] | [.pid, .heap_size, .allocator, .complete]] ==
+    [[8219, 4194304, "fm", false], [8219, 16777216, "fm", false],
+     [8222, 4194304, "fm", false]]' "$T_TMP/out"
+
 expect_status 66 "missing file" "$MEMDIAG" analyze "$T_TMP/nonexistent"
 check "the error names the file" grep -q "nonexistent: cannot open" "$T_TMP/err"
 expect_status 66 "a directory" "$MEMDIAG" analyze "$T_TMP"

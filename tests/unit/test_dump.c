@@ -162,6 +162,43 @@ test_kamailio4_syslog(void **state)
 	same_for_every_chunking("hand/kamailio4-syslog.log");
 }
 
+/*
+ * What users paste into bug reports: the status figures of several
+ * processes (the main process's pkg and shm back to back), no header
+ * line, and one worker's summary rows. Each run of figures is a dump of
+ * its own, incomplete, of the allocator the tag names; a figure seen
+ * twice starts the next one.
+ */
+static void
+test_paste_pids(void **state)
+{
+	struct dump_result *r = fixture_parse("hand/fm-paste-pids.log", 0);
+	const struct dump *d;
+
+	(void)state;
+	assert_int_equal(r->ndumps, 3);
+	d = &r->dumps[0];
+	assert_int_equal(d->pid, 8219);
+	assert_int_equal(d->heap_size, 4194304);
+	assert_int_equal(d->used, 502840);
+	assert_int_equal(d->max_used, 594552);
+	d = &r->dumps[1];
+	assert_int_equal(d->pid, 8219);
+	assert_int_equal(d->heap_size, 16777216);
+	assert_int_equal(d->used, 2438720);
+	d = &r->dumps[2];
+	assert_int_equal(d->pid, 8222);
+	assert_true(d->has_summary);
+	assert_int_equal(fixture_site_bytes(d), d->used);
+	for (size_t i = 0; i < r->ndumps; i++) {
+		assert_false(r->dumps[i].complete);
+		assert_int_equal(r->dumps[i].alloc, DUMP_ALLOC_FM);
+		assert_int_equal(r->dumps[i].pool, DUMP_POOL_UNKNOWN);
+	}
+	dump_result_free(r);
+	same_for_every_chunking("hand/fm-paste-pids.log");
+}
+
 static void
 test_interleaved(void **state)
 {
@@ -794,6 +831,7 @@ main(void)
 		cmocka_unit_test(test_openser1x),
 		cmocka_unit_test(test_opensips),
 		cmocka_unit_test(test_kamailio4_syslog),
+		cmocka_unit_test(test_paste_pids),
 		cmocka_unit_test(test_interleaved),
 		cmocka_unit_test(test_truncated_mid_line),
 		cmocka_unit_test(test_truncated_dump),
