@@ -437,7 +437,7 @@ static void
 events_free(struct diag *d)
 {
 	struct event **evs[] = { &d->deadline_ev, &d->sample_ev, &d->sigint,
-		&d->sigterm, &d->sighup, &d->proxy_ev };
+		&d->sigterm, &d->sighup, &d->proxy_ev, &d->oom_ev };
 	size_t i;
 
 	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)

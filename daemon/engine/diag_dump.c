@@ -26,11 +26,82 @@
 #include "lib/xmalloc.h"
 #include "proxy/rpc_kam.h"
 
+static bool
+shm_now(struct diag *d, struct rpc_kam_shmmem *m)
+{
+	struct rpc_result *res;
+	bool ok;
+
+	res = rpc_sync(d->rpcaddr, rpc_kam_req_shmmem(), DIAG_RPC_TIMEOUT);
+	ok = rpc_kam_shmmem(res, m) == 0;
+	rpc_result_free(res);
+	return ok;
+}
+
+/* The loop runs (the gate's refresh, signals, the proxy's exit) while
+ * the floor settles again. */
+static void
+spin(struct diag *d, double seconds)
+{
+	struct timeval tv = clock_tv(seconds);
+
+	event_base_loopexit(d->base, &tv);
+	event_base_dispatch(d->base);
+}
+
+/*
+ * More shm right after the dumps than when QUIET settled: something the
+ * dumps set off (the pings that wake the children to dump their pkg, a
+ * transaction each where the configuration makes one) holds memory for
+ * a while. The floor is read once it is flat again for the settle
+ * window; if it never is within QUIET's limit, the floor stays QUIET's
+ * own, taken before the dumps.
+ */
+static void
+resettle(struct diag *d, struct diag_round *r, struct rpc_kam_shmmem *m)
+{
+	double t0 = clock_mono(), flat_since = t0, limit = d->o->quiet_max;
+	uint64_t last = m->used, peak = m->used;
+
+	r->dump_transient = (int64_t)m->used - (int64_t)r->settled_used;
+	log_info("round %d: %+lld bytes of shm right after the dumps; waiting "
+	    "for it to settle again", d->round, (long long)r->dump_transient);
+	while (clock_mono() - t0 < limit && !d->interrupted &&
+	    d->status == 0 && d->state == DIAG_DUMP) {
+		spin(d, DIAG_SAMPLE_EVERY);
+		if (!shm_now(d, m))
+			break;
+		peak = m->used > peak ? m->used : peak;
+		if (m->used != last) {
+			last = m->used;
+			flat_since = clock_mono();
+		} else if (clock_mono() - flat_since >= d->o->settle &&
+		    m->used <= r->settled_used + DIAG_DUMP_TRANSIENT) {
+			r->dump_transient = (int64_t)peak -
+			    (int64_t)r->settled_used;
+			r->dump_settle_s = clock_mono() - t0;
+			log_info("round %d: settled again at %llu bytes %.1f s "
+			    "after the dumps (%+lld bytes meanwhile)", d->round,
+			    (unsigned long long)m->used, r->dump_settle_s,
+			    (long long)r->dump_transient);
+			r->settled_used = m->used;
+			return;
+		}
+	}
+	r->dump_transient = (int64_t)peak - (int64_t)r->settled_used;
+	r->dump_settle_s = clock_mono() - t0;
+	r->floor_before_dump = true;
+	log_warnx("round %d: shm had not come back within %.0f s of the "
+	    "dumps (%+lld bytes): the floor is the one QUIET settled at "
+	    "before them", d->round, limit, (long long)r->dump_transient);
+}
+
 /*
  * The floor as the main process's dump left it. The main process applies
  * cfg changes only when a signal wakes it, and until it has, the cfg
  * blocks earlier changes replaced stay in shm: its dump frees them, so
- * the floor is read again after it (and after the baseline's changes).
+ * the floor is read again after it (and after the baseline's changes) --
+ * once what the dumps set off has gone again (resettle).
  */
 static void
 read_floor(struct diag *d, struct diag_round *r)
@@ -39,16 +110,19 @@ read_floor(struct diag *d, struct diag_round *r)
 	struct rpc_kam_shmmem m;
 	struct rpc_result *res;
 
-	res = rpc_sync(d->rpcaddr, rpc_kam_req_shmmem(), DIAG_RPC_TIMEOUT);
-	if (rpc_kam_shmmem(res, &m) == 0) {
-		if (m.used != r->settled_used)
-			log_info("round %d: %+lld bytes of shm after the main "
-			    "process's dump", d->round, (long long)m.used -
-			    (long long)r->settled_used);
-		r->settled_used = m.used;
+	if (shm_now(d, &m)) {
+		if (m.used > r->settled_used + DIAG_DUMP_TRANSIENT)
+			resettle(d, r, &m);
+		else {
+			if (m.used != r->settled_used)
+				log_info("round %d: %+lld bytes of shm after "
+				    "the main process's dump", d->round,
+				    (long long)m.used -
+				    (long long)r->settled_used);
+			r->settled_used = m.used;
+		}
 		d->shm = m;
 	}
-	rpc_result_free(res);
 	res = rpc_sync(d->rpcaddr, rpc_kam_req_pkg_stats(), DIAG_RPC_TIMEOUT);
 	if (rpc_kam_pkg_stats(res, &st) == 0) {
 		diag_pkg_update(d, &st);

@@ -237,14 +237,140 @@ probe_direct(struct diag *d)
 	d->probe = call_batch_start(d->eng, &p, on_probe, d);
 }
 
+static void oom_tick(evutil_socket_t, short, void *);
+static void on_ping(void *, int);
+
+static uint64_t
+errors_before(const struct diag *d)
+{
+	return d->before != NULL ? d->before->errors_total : 0;
+}
+
+/*
+ * Out of memory right now: its RPC answers (preflight), but shm is all
+ * but full, or its SIP is silent while its log shows memory errors.
+ * What fills it (INVITEs it could not answer are held until tm's
+ * fr_inv_timer) goes by itself; nothing is judged before it has.
+ */
+static bool
+oom_now(const struct diag *d, bool sip_silent)
+{
+	return d->shm.total > 0 && ((double)d->shm.free <
+	    DIAG_OOM_FREE * (double)d->shm.total ||
+	    (sip_silent && errors_before(d) > 0));
+}
+
+static void
+oom_wait(struct diag *d, bool sip_silent)
+{
+	double wait = (d->timers.tm_fr_inv_s > 0 ? d->timers.tm_fr_inv_s :
+	    120.0) + d->timers.tm_wait_s + 10;
+	struct timeval tv = clock_tv(DIAG_OOM_TICK);
+
+	if (wait > DIAG_OOM_MAX)
+		wait = DIAG_OOM_MAX;
+	d->oom_since = clock_mono();
+	d->oom_until = d->oom_since + wait;
+	log_warnx("%s pid %d is out of shm now (%llu of %llu bytes free%s, "
+	    "%llu memory errors in its log): waiting up to %.0f s for what it "
+	    "holds to expire (tm fr_inv_timer %.0f s) before anything else",
+	    d->t->flavour, (int)d->t->main.pid,
+	    (unsigned long long)d->shm.free,
+	    (unsigned long long)d->shm.total, sip_silent ?
+	    "; its SIP does not answer, its RPC does" : "",
+	    (unsigned long long)errors_before(d), wait,
+	    d->timers.tm_fr_inv_s);
+	/* PREFLIGHT's deadline makes room for the wait */
+	event_del(d->deadline_ev);
+	tv = clock_tv(wait + DIAG_PREFLIGHT_S);
+	event_add(d->deadline_ev, &tv);
+	d->oom_ev = evtimer_new(d->base, oom_tick, d);
+	tv = clock_tv(DIAG_OOM_TICK);
+	event_add(d->oom_ev, &tv);
+}
+
+static void
+oom_give_up(struct diag *d, bool sip_silent)
+{
+	diag_stop(d, "%s pid %d is out of shm now and stayed so for %.0f s "
+	    "(%llu of %llu bytes free%s; %llu memory errors in its log): a leak "
+	    "and a pool too small look alike until memory comes back, so "
+	    "nothing was judged; run memdiag again once it has (what tm holds "
+	    "expires after fr_inv_timer, %.0f s), or restart the proxy with a "
+	    "larger -m and diagnose it before it fills again", d->t->flavour,
+	    (int)d->t->main.pid, clock_mono() - d->oom_since,
+	    (unsigned long long)d->shm.free, (unsigned long long)d->shm.total,
+	    sip_silent ? "; its SIP did not answer" : "",
+	    (unsigned long long)errors_before(d), d->timers.tm_fr_inv_s);
+}
+
+static void
+on_oom_shmmem(struct rpc_result *res, void *arg)
+{
+	struct diag *d = arg;
+	struct rpc_kam_shmmem m;
+	struct timeval tv = clock_tv(DIAG_OOM_TICK);
+
+	d->oom_sampling = false;
+	if (d->state != DIAG_PREFLIGHT)
+		return;
+	if (rpc_kam_shmmem(res, &m) == 0) {
+		d->shm = m;
+		diag_timeline_sample(d);
+	}
+	if (!oom_now(d, false)) {
+		log_info("shm came back after %.0f s: %llu of %llu bytes free",
+		    clock_mono() - d->oom_since, (unsigned long long)d->shm.free,
+		    (unsigned long long)d->shm.total);
+		call_engine_ping(d->eng, DIAG_PING_MS, on_ping, d);
+		return;
+	}
+	if (clock_mono() >= d->oom_until) {
+		oom_give_up(d, false);
+		return;
+	}
+	event_add(d->oom_ev, &tv);
+}
+
+static void
+oom_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct diag *d = arg;
+
+	(void)fd;
+	(void)what;
+	if (d->oom_sampling || d->state != DIAG_PREFLIGHT)
+		return;
+	d->oom_sampling = true;
+	rpc_call_req(d->rpc, rpc_kam_req_shmmem(), DIAG_RPC_TIMEOUT,
+	    on_oom_shmmem, d);
+}
+
+/* The proxy's answer to OPTIONS (0: none): alive, or out of memory? */
 static void
 on_ping(void *arg, int code)
 {
 	struct diag *d = arg;
 
+	if (code == 0 && d->oom_ev == NULL && oom_now(d, true)) {
+		oom_wait(d, true);
+		return;
+	}
+	if (code == 0 && d->oom_ev != NULL) {
+		/* memory is back but SIP is not, or it went again */
+		if (clock_mono() >= d->oom_until)
+			oom_give_up(d, true);
+		else {
+			struct timeval tv = clock_tv(DIAG_OOM_TICK);
+
+			event_add(d->oom_ev, &tv);
+		}
+		return;
+	}
 	if (code == 0) {
 		diag_fail(d, EX_MD_UNAVAILABLE, "OPTIONS to %s: no answer within "
-		    "%u ms (is --proxy right?)", d->proxy, DIAG_PING_MS);
+		    "%u ms, while its RPC answers and its log shows no memory "
+		    "error (is --proxy right?)", d->proxy, DIAG_PING_MS);
 		return;
 	}
 	log_debug("OPTIONS to %s: %d", d->proxy, code);
@@ -326,6 +452,9 @@ diag_start(struct diag *d)
 		return st;
 	}
 	diag_enter_state(d, DIAG_PREFLIGHT);
-	call_engine_ping(d->eng, DIAG_PING_MS, on_ping, d);
+	if (oom_now(d, false))
+		oom_wait(d, false);
+	else
+		call_engine_ping(d->eng, DIAG_PING_MS, on_ping, d);
 	return 0;
 }

@@ -58,6 +58,11 @@ struct diag_round {
 	struct dumper_result kids;	/* children's pkg: baseline, end */
 	bool dumped;
 	double quiet_s;		/* QUIET's length before this floor */
+	/* shm the dumps left behind for a while (memdiag's own pings to
+	 * wake the children among it), and how long it took to go */
+	int64_t dump_transient;
+	double dump_settle_s;
+	bool floor_before_dump;	/* it never went: the floor is QUIET's */
 };
 
 /* The diagnosis' constants, shared by its files. */
@@ -68,6 +73,10 @@ struct diag_round {
 #define DIAG_PREFLIGHT_S 10.0
 #define DIAG_PROBE_MS 4000	/* the direct call that picks the mode */
 #define DIAG_DUMP_TIMEOUT 10.0
+#define DIAG_DUMP_TRANSIENT 16384	/* bytes: more after a dump, wait */
+#define DIAG_OOM_FREE 0.05	/* less free shm at the start: out of it */
+#define DIAG_OOM_TICK 2.0	/* s between samples while it recovers */
+#define DIAG_OOM_MAX 600.0	/* s it may wait for that, at most */
 #define DIAG_CALL_BYTES 29000.0	/* shm a call holds (Kamailio 5.6) ... */
 #define DIAG_CALL_LIFE 5.5	/* ... for this long after it ends */
 #define DIAG_RATE 50.0		/* modest start: calls/s ... */
@@ -116,6 +125,11 @@ struct diag {
 	size_t tail_len;
 	bool tail_overlong;
 	unsigned own_failures;	/* allocation failures on its calls */
+	/* out of memory now: waiting, before anything is gated, for what
+	 * the proxy holds (INVITEs it could not answer) to expire */
+	struct event *oom_ev;
+	double oom_since, oom_until;
+	bool oom_sampling;
 	/* samples */
 	bool sampling, tm_busy;
 	int rpc_failures;

@@ -27,6 +27,8 @@ struct diag_pool {
 	long pid;
 	size_t nprocs;
 	uint64_t peak[VERDICT_MAX_ROUNDS];
+	int64_t transient[VERDICT_MAX_ROUNDS];	/* shm after the dumps */
+	bool before_dump[VERDICT_MAX_ROUNDS];
 	struct dump merged[VERDICT_MAX_ROUNDS + 1];	/* pkg groups */
 	struct verdict_input in;
 	struct verdict_result res;
@@ -201,6 +203,8 @@ fill_rounds(struct diag *d, struct diag_pool *p, int nr)
 			in->rounds[i - 1].settled_used =
 			    d->rounds[i].settled_used - cfg_bytes(dm);
 			p->peak[i - 1] = d->rounds[i].peak_used;
+			p->transient[i - 1] = d->rounds[i].dump_transient;
+			p->before_dump[i - 1] = d->rounds[i].floor_before_dump;
 		} else if (d->pkg_frozen) {
 			/* pkg.stats frozen (tlsf): every round was dumped */
 			in->rounds[i - 1].settled_used =
@@ -421,12 +425,20 @@ pool_json(const struct diag_pool *p)
 	for (i = 0; i < p->in.nrounds; i++) {
 		const struct verdict_round *r = &p->in.rounds[i];
 
-		json_array_append_new(rounds, json_pack("{s:I, s:I, s:I, s:I, "
-		    "s:I}", "calls", (json_int_t)r->calls, "completed",
-		    (json_int_t)r->completed, "failed",
-		    (json_int_t)(r->calls - r->completed), "settled_used",
-		    (json_int_t)r->settled_used, "peak_used",
-		    (json_int_t)p->peak[i]));
+		json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I}", "calls",
+		    (json_int_t)r->calls, "completed", (json_int_t)r->completed,
+		    "failed", (json_int_t)(r->calls - r->completed),
+		    "settled_used", (json_int_t)r->settled_used, "peak_used",
+		    (json_int_t)p->peak[i]);
+
+		/* shm the dumps left for a while: not in the floor */
+		if (p->pool == DUMP_POOL_SHM) {
+			json_object_set_new(o, "dump_transient",
+			    json_integer(p->transient[i]));
+			json_object_set_new(o, "floor_before_dump",
+			    json_boolean(p->before_dump[i]));
+		}
+		json_array_append_new(rounds, o);
 	}
 	for (i = 0; i < p->res.nsuspects; i++) {
 		const struct verdict_suspect *s = &p->res.suspects[i];

@@ -19,6 +19,7 @@
 #define CFGT_MAX_FILE (8 * 1024 * 1024)
 
 #define TM_WT_DEFAULT_MS 5000.0
+#define TM_FR_INV_DEFAULT_MS 120000	/* tm's default fr_inv_timer */
 #define HT_INTERVAL_DEFAULT 20.0
 #define DLG_END_DEFAULT 300.0
 
@@ -34,7 +35,7 @@ struct cfgt {
 	bool taken[CFGT_MAX_DEPTH];	/* the enclosing levels are active */
 	int depth;
 	bool tm, htable, dialog;
-	double wt_ms, ht_interval, dlg_end;
+	double wt_ms, fr_inv_ms, ht_interval, dlg_end;
 	double ht_expire;		/* longest autoexpire of any table */
 	char ht_name[64];
 };
@@ -223,6 +224,9 @@ modparam(struct cfgt *c, const char *p, const char *e)
 	x = num(val);
 	if (strcmp(mod, "tm") == 0 && strcmp(param, "wt_timer") == 0 && x >= 0)
 		c->wt_ms = x;
+	else if (strcmp(mod, "tm") == 0 && strcmp(param, "fr_inv_timer") == 0 &&
+	    x >= 0)
+		c->fr_inv_ms = x;
 	else if (strcmp(mod, "htable") == 0 && strcmp(param, "htable") == 0)
 		htable_def(c, val);
 	else if (strcmp(mod, "htable") == 0 &&
@@ -284,6 +288,7 @@ cfgtimers_parse(const char *text, size_t len, const char *const *defines,
 	size_t i;
 
 	c->wt_ms = TM_WT_DEFAULT_MS;
+	c->fr_inv_ms = TM_FR_INV_DEFAULT_MS;
 	c->ht_interval = HT_INTERVAL_DEFAULT;
 	c->dlg_end = DLG_END_DEFAULT;
 	for (i = 0; i < ndefines; i++) {
@@ -302,6 +307,7 @@ cfgtimers_parse(const char *text, size_t len, const char *const *defines,
 	}
 	memset(out, 0, sizeof(*out));
 	out->tm_wait_s = c->tm ? c->wt_ms / 1000.0 : 0;
+	out->tm_fr_inv_s = c->tm ? c->fr_inv_ms / 1000.0 : 0;
 	ht = c->htable && c->ht_expire > 0 ? c->ht_expire + c->ht_interval : 0;
 	if (ht > 0) {
 		out->longest_s = ht;

@@ -14,6 +14,8 @@
 
 struct cfgtimers {
 	double tm_wait_s;	/* tm's wt_timer; 0 without tm */
+	double tm_fr_inv_s;	/* tm's fr_inv_timer: how long an INVITE it
+				 * could not answer is kept; 0 without tm */
 	double longest_s;	/* the longest module timer; 0 if none */
 	char what[200];		/* where longest_s comes from */
 };

@@ -3,6 +3,8 @@
 # matrices, faults, sanitizers) in make check-full. Included from Makefile.am.
 
 TESTS += \
+	tests/sh/diag-oom-now.sh \
+	tests/sh/diag-dump-floor.sh \
 	tests/sh/target-cfgpath.sh \
 	tests/sh/diag-probe.sh \
 	tests/sh/layers.sh \

@@ -29,13 +29,16 @@ test_tm_default_and_set(void **state)
 	(void)state;
 	parse("loadmodule \"tm.so\"\n", NULL, 0, &t);
 	assert_true(t.tm_wait_s == 5.0);
+	assert_true(t.tm_fr_inv_s == 120.0);
 	assert_true(t.longest_s == 0);
-	parse("loadmodule \"tm.so\"\nmodparam(\"tm\", \"wt_timer\", 2500)\n",
-	    NULL, 0, &t);
+	parse("loadmodule \"tm.so\"\nmodparam(\"tm\", \"wt_timer\", 2500)\n"
+	    "modparam(\"tm\", \"fr_inv_timer\", 30000)\n", NULL, 0, &t);
 	assert_true(t.tm_wait_s == 2.5);
+	assert_true(t.tm_fr_inv_s == 30.0);
 	/* no tm: nothing to wait for */
 	parse("loadmodule \"sl.so\"\n", NULL, 0, &t);
 	assert_true(t.tm_wait_s == 0);
+	assert_true(t.tm_fr_inv_s == 0);
 }
 
 static void
