@@ -11,6 +11,8 @@ daemon_libmemdiag_a_SOURCES += \
 	daemon/core/dump_priv.h \
 	daemon/core/dump_result.c \
 	daemon/core/dump_types.h \
+	daemon/core/growth.c \
+	daemon/core/growth.h \
 	daemon/core/logframe.c \
 	daemon/core/logframe.h \
 	daemon/core/logline.c \

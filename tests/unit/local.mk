@@ -3,6 +3,7 @@
 
 if HAVE_CMOCKA
 UNIT_TESTS = \
+	tests/unit/test_growth \
 	tests/unit/test_child \
 	tests/unit/test_dump \
 	tests/unit/test_logline \
@@ -73,4 +74,7 @@ tests_unit_test_metrics_LDADD = $(TEST_LIBS)
 tests_unit_test_child_SOURCES = tests/unit/test_child.c
 tests_unit_test_child_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_child_LDADD = $(TEST_LIBS)
+tests_unit_test_growth_SOURCES = tests/unit/test_growth.c
+tests_unit_test_growth_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_growth_LDADD = $(TEST_LIBS)
 endif

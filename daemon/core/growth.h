@@ -1,0 +1,98 @@
+/*
+ * growth: the live judgement. While the proxy's own users call, memory
+ * at an allocation site either follows the load (what is in flight now:
+ * transactions, dialogs; it comes and goes with the rate) or the
+ * cumulative count of some request (each one leaves something behind: a
+ * leak). Per site, from samples taken over a window:
+ *
+ *   bytes(t) = a + b * N_m(t) + c * L(t)
+ *
+ * N_m the requests of method m so far, L the transactions in flight, fit
+ * by iteratively reweighted least squares (Huber weights: a dump taken
+ * while a burst was in flight does not move the line), b with its
+ * standard error. The method is the one whose count explains the site
+ * best. Pure: numbers in, a judgement out; no I/O, no globals.
+ */
+#ifndef MEMDIAG_CORE_GROWTH_H
+#define MEMDIAG_CORE_GROWTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GROWTH_METHODS 6	/* INVITE, REGISTER, MESSAGE, SUBSCRIBE, ... */
+#define GROWTH_MAX_SAMPLES 256
+#define GROWTH_MAX_SUSPECTS 10
+
+enum growth_class {
+	GROWTH_FLAT,		/* no growth the data can see */
+	GROWTH_LOAD,		/* follows what is in flight */
+	GROWTH_LEAK,		/* follows a request count, steadily */
+	GROWTH_WARMUP,		/* grew, then levelled off */
+	GROWTH_TIMER,		/* could still be a declared timer's */
+	GROWTH_INSUFFICIENT,	/* too few samples or requests to say */
+};
+
+struct growth_sample {
+	double t;				/* seconds */
+	double requests[GROWTH_METHODS];	/* cumulative, per method */
+	double inflight;			/* transactions now */
+	double pool_used;			/* the pool's used bytes */
+};
+
+/* One site's bytes, one value per sample (0 where it was absent). */
+struct growth_site {
+	const char *name;	/* borrowed */
+	const double *bytes;	/* nsamples values, borrowed */
+};
+
+struct growth_input {
+	const struct growth_sample *samples;	/* time order, borrowed */
+	size_t nsamples;
+	const char *const *methods;	/* names, GROWTH_METHODS, borrowed */
+	const struct growth_site *sites;
+	size_t nsites;
+	double granularity;	/* the allocator's rounding, bytes */
+	double timer_s;		/* the longest declared timer; 0: none */
+	double pool_size;	/* bytes; 0: unknown */
+	size_t min_samples;	/* fewer: insufficient (default 6) */
+	double min_requests;	/* fewer of a method: insufficient (100) */
+};
+
+struct growth_fit {
+	double a, b, c;		/* bytes, bytes per request, per in flight */
+	double se_b;		/* standard error of b */
+	double first_b, last_b;	/* b over each half of the window */
+	int method;		/* index into methods; -1: none */
+	int also;		/* another count that fits as well (the two
+				 * grew in step); -1: none */
+	enum growth_class cls;
+};
+
+struct growth_suspect {
+	const char *name;	/* borrowed from the input */
+	int method;
+	int also;		/* or this method's count: -1 none */
+	double bytes_per_request, se;
+};
+
+struct growth_result {
+	enum growth_class verdict;	/* LEAK, FLAT (healthy), INSUFFICIENT,
+					 * TIMER or WARMUP (not a leak yet) */
+	char reason[512];
+	struct growth_suspect suspects[GROWTH_MAX_SUSPECTS];
+	size_t nsuspects;	/* leaking sites, the most bytes/s first */
+	int method;		/* the leak's method, or the busiest */
+	double requests;	/* of that method over the window */
+	double rate;		/* of that method, per second */
+	double sensitivity;	/* no site grew more than this per request */
+	double seconds_to_full;	/* at the observed rate; < 0: unknown */
+};
+
+/* One site against the samples (the model above). */
+void growth_fit_site(const struct growth_input *, const double *bytes,
+    struct growth_fit *);
+void growth_judge(const struct growth_input *, struct growth_result *);
+const char *growth_class_name(enum growth_class);
+
+#endif
