@@ -191,20 +191,27 @@ spread(const double *v, size_t n)
 	return hi - lo;
 }
 
+static bool
+rss_ok(const struct fitout *fits, int m, double tol)
+{
+	return fits[m].ok && fits[m].rss <= tol;
+}
+
 void
 growth_fit_site(const struct growth_input *in, const double *bytes,
     struct growth_fit *f)
 {
 	double xs[GROWTH_METHODS][GROWTH_MAX_SAMPLES], z[GROWTH_MAX_SAMPLES];
-	struct fitout best = { 0 }, o, h1, h2;
+	struct fitout best, fits[GROWTH_METHODS], h1, h2;
 	size_t n = in->nsamples, i, half = n / 2;
-	double window, growth, best_rss = INFINITY, rss[GROWTH_METHODS];
+	double window, growth, best_rss = INFINITY, tol;
 	size_t min_samples = in->min_samples ? in->min_samples : 6;
 	double min_req = in->min_requests > 0 ? in->min_requests : 100;
 	struct fitin fi;
 	int m;
 
 	memset(f, 0, sizeof(*f));
+	memset(fits, 0, sizeof(fits));
 	f->method = -1;
 	f->also = -1;
 	f->cls = GROWTH_INSUFFICIENT;
@@ -220,29 +227,33 @@ growth_fit_site(const struct growth_input *in, const double *bytes,
 	/* in flight constant (steady rate): a count alone */
 	fi.use_z = spread(z, n) > 0.5;
 	for (m = 0; m < GROWTH_METHODS; m++) {
-		rss[m] = INFINITY;
 		for (i = 0; i < n; i++)
 			xs[m][i] = in->samples[i].requests[m];
 		if (xs[m][n - 1] - xs[m][0] < min_req)
 			continue;
 		fi.x = xs[m];
-		irls(&fi, &o);
-		if (o.ok)
-			rss[m] = o.rss;
-		if (o.ok && o.rss < best_rss) {
-			best_rss = o.rss;
-			best = o;
+		irls(&fi, &fits[m]);
+		if (fits[m].ok && fits[m].rss < best_rss) {
+			best_rss = fits[m].rss;
 			f->method = m;
 		}
 	}
 	if (f->method < 0)
 		return;
-	/* counts that grew in step cannot be told apart: say both */
-	for (m = 0; m < GROWTH_METHODS; m++)
-		if (m != f->method && rss[m] <= best_rss * 1.1 +
-		    in->granularity * in->granularity && (f->also < 0 ||
-		    rss[m] < rss[f->also]))
+	tol = best_rss * 1.1 + in->granularity * in->granularity;
+	/* the last count, "the rest", follows every call's ACK and BYE: a
+	 * named method that fits as well is the better name */
+	for (m = 0; m < GROWTH_METHODS - 1; m++)
+		if (f->method == GROWTH_METHODS - 1 && rss_ok(fits, m, tol)) {
+			f->method = m;
+			break;
+		}
+	/* named counts that grew in step cannot be told apart: say both */
+	for (m = 0; m < GROWTH_METHODS - 1; m++)
+		if (m != f->method && rss_ok(fits, m, tol) && (f->also < 0 ||
+		    fits[m].rss < fits[f->also].rss))
 			f->also = m;
+	best = fits[f->method];
 	f->a = best.a;
 	f->b = best.b;
 	f->c = best.c;

@@ -54,7 +54,7 @@ static const char *
 diag_state_name(enum diag_state s)
 {
 	static const char *names[] = { "START", "PREFLIGHT", "QUIET", "DUMP",
-		"CALLS", "FINISH" };
+		"CALLS", "OBSERVE", "FINISH" };
 
 	return names[s];
 }
@@ -87,6 +87,9 @@ state_deadline(const struct diag *d, enum diag_state s)
 	case DIAG_QUIET:
 		t = d->o->quiet_max;
 		return t < budget_left(d) ? t : budget_left(d);
+	case DIAG_OBSERVE:
+		/* between samples; a dump that hangs has its own timeout */
+		return d->o->observe + 120;
 	case DIAG_CALLS:
 		/* paced calls, then the slowest possible end (64*T1) */
 		calls = diag_round_calls(d, d->round);
@@ -194,6 +197,10 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 		d->quiet_total += clock_mono() - d->state_since;
 		d->stop_after_dump = true;
 		diag_enter_state(d, DIAG_DUMP);
+		break;
+	case DIAG_OBSERVE:
+		diag_stop(d, "the observation did not end within %.0f s",
+		    d->o->observe + 120);
 		break;
 	case DIAG_CALLS:
 		log_warnx("round %d: test calls still running after %.0f s: "
@@ -469,6 +476,7 @@ diag_free(struct diag *d)
 {
 	size_t i;
 
+	diag_observe_free(d);
 	if (d->batch != NULL)
 		call_batch_free(d->batch);
 	if (d->probe != NULL)
@@ -525,7 +533,7 @@ diag_run(const struct diag_opts *o)
 		d.err[0] = '\0';
 	}
 	if (st == 0 && d.status == 0)
-		st = diag_report(&d);
+		st = d.obs != NULL ? diag_observe_report(&d) : diag_report(&d);
 	else if (st == 0)
 		st = d.status;
 	diag_progress_end();

@@ -33,6 +33,7 @@ struct diag_opts {
 	double peak_cps;	/* the proxy's expected peak; 0: unknown */
 	bool force;		/* gate although calls are active */
 	bool passive;		/* no gate, no test calls */
+	double observe;		/* passive: watch this long (s); 0: one look */
 	bool json;
 	bool quiet_report;	/* print nothing on stdout (check, service) */
 	/* registered mode's credentials (NULL: none) */

@@ -181,6 +181,16 @@ dump_pass(struct diag *d, struct dumper_result *res, bool shm)
 void
 diag_run_dump(struct diag *d)
 {
+	if (d->obs != NULL) {
+		struct dumper_result res;
+
+		memset(&res, 0, sizeof(res));
+		if (dump_pass(d, &res, true) == 0)
+			diag_observe_add(d, &res);
+		dumper_result_clear(&res);
+		diag_observe_next(d);
+		return;
+	}
 	struct diag_round *r = &d->rounds[d->round];
 	bool last = d->stop_after_dump || d->budget_spent || d->o->passive ||
 	    d->round >= (int)d->o->rounds;

@@ -110,6 +110,11 @@ on_ready(struct diag *d)
 		diag_enter_state(d, DIAG_FINISH);
 		return;
 	}
+	/* passive over a window: the users' own traffic is the load */
+	if (d->o->passive && d->o->observe > 0) {
+		diag_observe_start(d);
+		return;
+	}
 	/* passive: the floor is whatever it is now; no waiting, no calls */
 	if (d->o->passive) {
 		diag_timeline_sample(d);

@@ -34,6 +34,7 @@ enum diag_state {
 	DIAG_QUIET,	/* sampling until memory is flat for the settle window */
 	DIAG_DUMP,	/* the dumper takes shm + every process's pkg */
 	DIAG_CALLS,	/* one round of test calls */
+	DIAG_OBSERVE,	/* passive, over a window: between samples */
 	DIAG_FINISH,	/* open the gate, restore the proxy */
 };
 
@@ -86,6 +87,7 @@ struct diag_round {
 				 * load below it (it was to hold 0.5) */
 
 struct hold;
+struct diag_obs;
 
 struct diag {
 	const struct diag_opts *o;
@@ -125,6 +127,7 @@ struct diag {
 	size_t tail_len;
 	bool tail_overlong;
 	unsigned own_failures;	/* allocation failures on its calls */
+	struct diag_obs *obs;	/* --observe: the samples (diag_observe.c) */
 	/* out of memory now: waiting, before anything is gated, for what
 	 * the proxy holds (INVITEs it could not answer) to expire */
 	struct event *oom_ev;
@@ -175,6 +178,12 @@ int diag_start(struct diag *);
 void diag_choose_load(struct diag *);
 /* diag_dump.c */
 void diag_run_dump(struct diag *);
+/* diag_observe.c */
+void diag_observe_start(struct diag *);
+void diag_observe_add(struct diag *, const struct dumper_result *);
+void diag_observe_next(struct diag *);
+int diag_observe_report(struct diag *);
+void diag_observe_free(struct diag *);
 /* diag.c */
 void diag_enter_state(struct diag *, enum diag_state);
 void diag_fail(struct diag *, int status, const char *fmt, ...)

@@ -24,8 +24,10 @@ const char diag_cmd_synopsis[] = "--target TARGET [--proxy HOST:PORT] "
     "[--peer IP[:PORT]]...\n"
     "          [--quiet-max S] [--settle S] [--calls N] [--rounds R] "
     "[--mix LIST]\n"
-    "          [--mode direct|registered] [--peak-cps N] [--passive] "
-    "[--json] [--nagios]\n"
+    "          [--mode direct|registered] [--peak-cps N] [--passive "
+    "[--observe S]]\n"
+    "          [--json] [--nagios]"
+    "\n"
     "          [--bundle DIR] [--state-dir DIR] [--run-dir DIR] "
     "[--proxy-exe LIST] [-v]";
 
@@ -61,6 +63,7 @@ parse_args(struct diag_opts *o, int argc, char **argv, int *verbose)
 		{ "mode", required_argument, NULL, 'M' },
 		{ "peak-cps", required_argument, NULL, 'P' },
 		{ "passive", no_argument, NULL, 'a' },
+		{ "observe", required_argument, NULL, 'O' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "nagios", no_argument, NULL, 'G' },
 		{ "bundle", required_argument, NULL, 'B' },
@@ -164,6 +167,11 @@ parse_args(struct diag_opts *o, int argc, char **argv, int *verbose)
 		case 'P':
 			if (cmdline_conf_number("--peak-cps", "peak_cps", optarg,
 			    &o->peak_cps))
+				return EX_MD_USAGE;
+			break;
+		case 'O':
+			if (cmdline_conf_number("--observe", "observe", optarg,
+			    &o->observe))
 				return EX_MD_USAGE;
 			break;
 		case 'a':

@@ -81,6 +81,9 @@ const struct conf_key conf_keys[] = {
 	    "registered mode: file holding the password", T(password_file) },
 	{ "peak_cps", true, CONF_FLOAT, 1, 100000,
 	    "the proxy's expected peak call rate", T(peak_cps) },
+	{ "observe", true, CONF_FLOAT, 0, 86400,
+	    "passive: seconds to watch the users' traffic; 0: one look",
+	    T(observe) },
 	{ "trigger", true, CONF_GROUP, 0, 0,
 	    "what starts a diagnosis", CONF_NOFIELD },
 	{ "trigger.memory_errors", true, CONF_BOOL, 0, 0,
@@ -325,6 +328,7 @@ conf_target_defaults(struct conf_target *t)
 	t->mode = o.mode;
 	t->mode_auto = o.mode_auto;
 	t->peak_cps = o.peak_cps;
+	t->observe = o.observe;
 	t->on_memory_errors = true;
 	t->used_above = CONF_USED_ABOVE_DEFAULT;
 	t->on_rising_floor = true;
@@ -509,6 +513,7 @@ conf_diag_opts(const struct conf *c, const struct conf_target *t,
 	o->mode = t->mode;
 	o->mode_auto = t->mode_auto;
 	o->peak_cps = t->peak_cps;
+	o->observe = t->observe;
 	o->passive = !t->allow_gate;
 	o->user = t->user;
 	o->password = t->password;

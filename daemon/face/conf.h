@@ -36,6 +36,7 @@ struct conf_target {
 	char *password_file;
 	char *password;		/* read from password_file at load */
 	double peak_cps;	/* 0: unknown */
+	double observe;		/* passive window, s; 0: one look */
 	/* policy: what triggers a diagnosis */
 	bool on_memory_errors;	/* memory-error lines in the proxy log */
 	double used_above;	/* used/total shm above this (0..1); 0: off */

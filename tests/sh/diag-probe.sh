@@ -41,29 +41,27 @@ check "it stopped before any round of calls" no_calls
 kam_stop
 
 # --- a memory error on memdiag's own call stops it at once ---
+# the pool is not out of memory at the start (8 % free), but each call
+# keeps ~20 KB: the first round runs it out
 kam_start full "$top_srcdir/tests/lib/proxy.cfg" -m 4 -A STOCK_LOG \
-    -A NEARFULL
+    -A NEARFULL -A LEAK_BIG
 big=$(head -c 30000 /dev/zero | tr '\0' x)
 shm_free() { kam_rpc core.shmmem | awk '$1 == "free:" { print $2 }'; }
 i=0
-while [ "$(shm_free)" -gt 40000 ] && [ $i -lt 400 ]; do
+while [ "$(shm_free)" -gt 360000 ] && [ $i -lt 400 ]; do
 	i=$((i + 1))
 	kam_rpc htable.sets fill "b$i" "$big" >/dev/null 2>&1 || break
 done
-small=$(head -c 2000 /dev/zero | tr '\0' y)
-while [ "$(shm_free)" -gt 6000 ] && [ $i -lt 2000 ]; do
-	i=$((i + 1))
-	kam_rpc htable.sets fill "s$i" "$small" >/dev/null 2>&1 || break
-done
 echo "    filled: $(shm_free) bytes of shm free"
 expect_status 3 "its own call failed for memory: inconclusive" \
-    diag --gate none --calls 20 --settle 1 -v
+    diag --gate none --calls 40 --settle 1 -v
 check "the reason says its own traffic failed to get memory" jq -e \
     '.reason | test("failed to allocate .* memdiag.s own test traffic")' \
     "$T_TMP/out"
 tag=$(grep -o 'md[0-9a-f]\{8\}-[0-9]*' "$T_TMP/err" | head -1 | cut -d- -f1)
 n=$(grep -c "$tag.*\(alloc\|memory\)" "$KAM_LOG" || true)
 echo "    the proxy logged $n memory errors on memdiag's calls ($tag)"
-check "it placed no call after its first failure" test "$n" -le 3
+check "some, and few: it placed no call after the first failure" \
+    test "$n" -ge 1 -a "$n" -le 20
 
 finish
