@@ -27,7 +27,7 @@
 #include "report/report.h"
 
 #define OBS_MAX_SITES 4096
-#define OBS_MIN_INTERVAL 10.0	/* s between samples, at least ... */
+#define OBS_MIN_INTERVAL 5.0	/* s between samples, at least ... */
 #define OBS_MAX_INTERVAL 60.0	/* ... and at most */
 
 static const char *const obs_methods[GROWTH_METHODS] = { "INVITE",
@@ -73,6 +73,7 @@ diag_observe_start(struct diag *d)
 {
 	struct diag_obs *o = xcalloc(1, sizeof(*o));
 
+	/* a dozen samples over the window, within the bounds */
 	o->interval = d->o->observe / 12;
 	if (o->interval < OBS_MIN_INTERVAL)
 		o->interval = OBS_MIN_INTERVAL;

@@ -3,6 +3,7 @@
 # matrices, faults, sanitizers) in make check-full. Included from Makefile.am.
 
 TESTS += \
+	tests/sh/diag-live.sh \
 	tests/sh/diag-oom-now.sh \
 	tests/sh/diag-dump-floor.sh \
 	tests/sh/target-cfgpath.sh \
