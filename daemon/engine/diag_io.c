@@ -256,23 +256,18 @@ own_failure(struct diag *d, const char *line, size_t len)
 }
 
 static void
+own_failure_line(void *arg, const char *line, size_t len)
+{
+	own_failure(arg, line, len);
+}
+
+static void
 tail_data(void *arg, const char *buf, size_t len)
 {
 	struct diag *d = arg;
-	size_t i;
 
 	dump_parser_feed(d->parser, buf, len);
-	for (i = 0; i < len; i++) {
-		if (buf[i] == '\n') {
-			if (!d->tail_overlong)
-				own_failure(d, d->tail_line, d->tail_len);
-			d->tail_len = 0;
-			d->tail_overlong = false;
-		} else if (d->tail_len < sizeof(d->tail_line))
-			d->tail_line[d->tail_len++] = buf[i];
-		else
-			d->tail_overlong = true;
-	}
+	linebuf_feed(&d->tail_lines, buf, len, own_failure_line, d);
 }
 
 static void

@@ -18,6 +18,7 @@
 #include "core/verdict.h"
 #include "engine/diag.h"
 #include "gate/gate.h"
+#include "lib/linebuf.h"
 #include "proxy/cfgtimers.h"
 #include "proxy/dumper.h"
 #include "proxy/loghist.h"
@@ -123,9 +124,7 @@ struct diag {
 	struct event *proxy_ev;
 	char stop_why[512];	/* why it stopped early: the report's reason */
 	/* the proxy's log, line by line, for memdiag's own failures */
-	char tail_line[1024];
-	size_t tail_len;
-	bool tail_overlong;
+	struct linebuf tail_lines;
 	unsigned own_failures;	/* allocation failures on its calls */
 	struct diag_obs *obs;	/* --observe: the samples (diag_observe.c) */
 	/* out of memory now: waiting, before anything is gated, for what

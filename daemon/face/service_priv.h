@@ -12,11 +12,11 @@
 #include <stdint.h>
 
 #include "face/conf.h"
+#include "lib/linebuf.h"
 
 #define SERVICE_RPC_TIMEOUT 2.0
 #define SERVICE_FLOOR_WINDOWS 6	/* rising windows in a row: a trend */
 #define SERVICE_FLOOR_SAMPLES 30	/* samples per floor window */
-#define SERVICE_LINE_MAX 4096
 #define SERVICE_SUPPRESS_LOG 900.0	/* s between "not again yet" lines */
 
 struct child;
@@ -33,9 +33,7 @@ struct watcher {
 	bool sampling, up;
 	char down_why[256];
 	/* the log, split into lines */
-	char line[SERVICE_LINE_MAX];
-	size_t linelen;
-	bool overlong;
+	struct linebuf lines;
 	unsigned errors;	/* memory-error lines since the last look */
 	char first_error[200];
 	/* samples */

@@ -20,6 +20,7 @@
 #include "face/service_priv.h"
 #include "lib/child.h"
 #include "lib/clock.h"
+#include "lib/linebuf.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "proxy/logtail.h"
@@ -101,22 +102,17 @@ log_flush(struct watcher *w)
 }
 
 static void
+log_line_cb(void *arg, const char *line, size_t len)
+{
+	log_line(arg, line, len);
+}
+
+static void
 tail_data(void *arg, const char *buf, size_t len)
 {
 	struct watcher *w = arg;
-	size_t i;
 
-	for (i = 0; i < len; i++) {
-		if (buf[i] == '\n') {
-			if (!w->overlong)
-				log_line(w, w->line, w->linelen);
-			w->linelen = 0;
-			w->overlong = false;
-		} else if (w->linelen < sizeof(w->line))
-			w->line[w->linelen++] = buf[i];
-		else
-			w->overlong = true;
-	}
+	linebuf_feed(&w->lines, buf, len, log_line_cb, w);
 	log_flush(w);
 }
 
@@ -325,7 +321,7 @@ watch_stop(struct watcher *w)
 	w->rpcaddr = w->logspec = NULL;
 	target_free(w->tgt);
 	w->tgt = NULL;
-	w->linelen = 0;
+	linebuf_reset(&w->lines);
 }
 
 void

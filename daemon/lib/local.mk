@@ -10,6 +10,8 @@ daemon_libmemdiag_a_SOURCES += \
 	daemon/lib/clock.c \
 	daemon/lib/clock.h \
 	daemon/lib/exitcodes.h \
+	daemon/lib/linebuf.c \
+	daemon/lib/linebuf.h \
 	daemon/lib/log.c \
 	daemon/lib/log.h \
 	daemon/lib/procfs.c \

@@ -43,3 +43,15 @@ kam_start_ns() {
 	KAM_PID=$!
 	kam_wait_ready
 }
+
+# A dispatcher peer in the namespace: 127.0.0.2:PEER_PORT answers the
+# proxy's pings from 127.0.0.4, an address nobody exempts (its answers
+# pass only as SIP responses); $T_TMP/ds.list names it for -A DS_LIST.
+ns_peer_start() {
+	PEER_PORT=$(( (RANDOM % 10000) + 10000 ))
+	echo "1 sip:127.0.0.2:$PEER_PORT" >"$T_TMP/ds.list"
+	ip netns exec "$NS" "$top_builddir/tests/tools/gate_probe" answer \
+	    "127.0.0.2:$PEER_PORT" 127.0.0.4 >"$T_TMP/peer.log" 2>&1 &
+	PEER_PID=$!
+	t_on_exit "kill $PEER_PID 2>/dev/null"
+}

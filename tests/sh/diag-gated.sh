@@ -17,12 +17,7 @@ PROBE=$top_builddir/tests/tools/gate_probe
 S=$T_TMP/state
 R=$T_TMP/run
 ns_new diag
-PEER_PORT=$(( (RANDOM % 10000) + 10000 ))
-echo "1 sip:127.0.0.2:$PEER_PORT" >"$T_TMP/ds.list"
-ip netns exec "$NS" "$PROBE" answer "127.0.0.2:$PEER_PORT" 127.0.0.4 \
-    >"$T_TMP/peer.log" 2>&1 &
-PEER_PID=$!
-t_on_exit "kill $PEER_PID 2>/dev/null"
+ns_peer_start
 kam_start_ns diag "$top_srcdir/tests/lib/proxy.cfg" -m 16 -M 4 \
     -A STOCK_LOG -A WITH_LEAK -A WITH_DISPATCHER -A DS_PING=30 \
     -A "DS_LIST=\"$T_TMP/ds.list\"" || { fail "kamailio in $NS"; finish; }

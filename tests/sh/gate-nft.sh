@@ -21,12 +21,7 @@ RUN=$T_TMP/run
 mkdir -p "$RUN"
 
 ns_new nft
-PEER_PORT=$(( (RANDOM % 10000) + 10000 ))
-echo "1 sip:127.0.0.2:$PEER_PORT" >"$T_TMP/ds.list"
-ip netns exec "$NS" "$PROBE" answer "127.0.0.2:$PEER_PORT" 127.0.0.4 \
-    >"$T_TMP/peer.log" 2>&1 &
-PEER_PID=$!
-t_on_exit "kill $PEER_PID 2>/dev/null"
+ns_peer_start
 kam_start_ns gate "$top_srcdir/tests/lib/proxy.cfg" -A WITH_DISPATCHER \
     -A "DS_LIST=\"$T_TMP/ds.list\"" -A FR_TIMER=1000 ||
     { fail "kamailio in $NS"; finish; }
