@@ -12,6 +12,8 @@ daemon_libmemdiag_a_SOURCES += \
 	daemon/engine/diag_bundle.h \
 	daemon/engine/diag_dump.c \
 	daemon/engine/diag_io.c \
+	daemon/engine/diag_judge.c \
+	daemon/engine/diag_judge.h \
 	daemon/engine/diag_observe.c \
 	daemon/engine/diag_preflight.c \
 	daemon/engine/diag_priv.h \

@@ -46,6 +46,7 @@ TESTS += \
 	tests/sh/privileges-service.sh
 
 FULL_TESTS += \
+	tests/sh/diag-live-matrix.sh \
 	tests/sh/call-timeout.sh \
 	tests/sh/call-valgrind.sh \
 	tests/sh/gate-nft-slow.sh \

@@ -1,0 +1,62 @@
+#!/bin/bash
+# make check-full: the observed diagnosis (--observe) under the users'
+# own traffic on qm, fm and tlsf: a leak per INVITE, 8 bytes per INVITE
+# with no new fragment, an item every call keeps for 15 s only (levels
+# off: not a leak), and a healthy proxy whose rate doubles mid-window.
+# LIVE_ALLOCS and LIVE_SCENARIOS choose a subset.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/common.sh"
+. "$top_srcdir/tests/lib/kam.sh"
+command -v jq >/dev/null || skip "jq is not installed"
+
+USERS=
+users() {	# RATE CALLS
+	"$MEMDIAG" call --proxy "127.0.0.1:$KAM_PORT" --calls "$2" \
+	    --rate "$1" --concurrency 60 >/dev/null 2>&1 &
+	t_on_exit "kill $! 2>/dev/null"
+	USERS="$USERS $!"
+}
+stop_users() { kill $USERS 2>/dev/null || true; USERS=; }
+
+# scenario ALLOC NAME: defines, window, expected status, checks
+live() {
+	local alloc=$1 name=$2 defs obs want
+	case $name in
+	leak) defs="-A WITH_LEAK"; obs=90; want=2 ;;
+	grow) defs="-A WITH_GROW"; obs=150; want=2 ;;
+	held) defs="-A WITH_HELD"; obs=90; want=0 ;;
+	double) defs=""; obs=90; want=0 ;;
+	esac
+	kam_start "$alloc-$name" "$top_srcdir/tests/lib/proxy.cfg" -x "$alloc" \
+	    -m 64 $defs
+	users 20 $((obs * 30))
+	sleep 3
+	if [ "$name" = double ]; then
+		( sleep $((obs / 2))
+		  "$MEMDIAG" call --proxy "127.0.0.1:$KAM_PORT" --calls \
+		      $((obs * 15)) --rate 20 --concurrency 60 >/dev/null 2>&1
+		) &
+		t_on_exit "kill $! 2>/dev/null"
+	fi
+	expect_status "$want" "$alloc $name: status $want" "$MEMDIAG" \
+	    --target "$KAM_PID" --passive --observe "$obs" \
+	    --state-dir "$T_TMP/s" --run-dir "$T_TMP/r" --json
+	jq -c '{verdict, reason}' "$T_TMP/out" | sed 's/^/    /'
+	case $name in
+	leak|grow)
+		check "$alloc $name: the htable site first, per INVITE" jq -e \
+		    '.pools[0].suspects[0] | (.func | test("ht_cell_new|ht_set_cell")) and .method == "INVITE"' \
+		    "$T_TMP/out" ;;
+	esac
+	[ "$name" = grow ] && check "$alloc grow: 8 bytes per INVITE, +-10 %" \
+	    jq -e '.pools[0].suspects[0].bytes_per_request | . > 7.2 and . < 8.8' \
+	    "$T_TMP/out"
+	stop_users
+	kam_stop
+}
+
+for alloc in ${LIVE_ALLOCS:-qm fm tlsf}; do
+	for name in ${LIVE_SCENARIOS:-leak grow held double}; do
+		live "$alloc" "$name"
+	done
+done
+finish
