@@ -5,6 +5,8 @@
  * allocator's rounding over the window, and as fast in the window's
  * second half as in its first (else it levels off: warm-up); growth a
  * declared timer could still undo within the window is named as such.
+ * A leak must also add fragments, or grow well beyond what the site held
+ * (growth.h): short of both, the sizes of what is in flight drifted.
  */
 #include <math.h>
 #include <stdio.h>
@@ -17,6 +19,11 @@
 #define GROWTH_HUBER 1.345
 #define GROWTH_SIGMAS 3.0	/* a slope is real beyond this many se */
 #define GROWTH_LEVELS 0.25	/* second half below this share: levels off */
+#define GROWTH_DRIFT_SHARE 0.5	/* flat count: growth beyond this share of
+				 * the bytes held is no drift */
+#define GROWTH_FRAG_SHARE 0.02	/* fragments added: beyond this share of
+				 * the count held ... */
+#define GROWTH_FRAG_MIN 3	/* ... and at least this many */
 
 const char *
 growth_class_name(enum growth_class c)
@@ -34,6 +41,8 @@ growth_class_name(enum growth_class c)
 		return "timer";
 	case GROWTH_INSUFFICIENT:
 		return "insufficient";
+	case GROWTH_DRIFT:
+		return "drift";
 	}
 	return "?";
 }
@@ -52,6 +61,8 @@ median_abs(const double *v, size_t n)
 	double tmp[GROWTH_MAX_SAMPLES];
 	size_t i;
 
+	if (n == 0)
+		return 0;
 	for (i = 0; i < n; i++)
 		tmp[i] = fabs(v[i]);
 	qsort(tmp, n, sizeof(tmp[0]), cmp_double);
@@ -197,14 +208,41 @@ rss_ok(const struct fitout *fits, int m, double tol)
 	return fits[m].ok && fits[m].rss <= tol;
 }
 
-void
-growth_fit_site(const struct growth_input *in, const double *bytes,
+/*
+ * Did the site add fragments with the count at xs (beyond what is in
+ * flight, z)? Its fragments fit like its bytes; they must grow by more
+ * than three standard errors, by a share of what it held and by a few.
+ */
+static bool
+adds_fragments(const struct fitin *bytes_fit, const double *counts,
     struct growth_fit *f)
 {
+	struct fitin fi = *bytes_fit;
+	struct fitout c;
+	size_t n = fi.to, half = n / 2 ? n / 2 : 1;
+	double held = median_abs(counts, half);
+
+	fi.from = 0;
+	fi.y = counts;
+	fi.granularity = 1;
+	irls(&fi, &c);
+	if (!c.ok)
+		return false;
+	f->frag_growth = c.b * (fi.x[n - 1] - fi.x[0]);
+	return c.b > GROWTH_SIGMAS * c.se_b && f->frag_growth >=
+	    GROWTH_FRAG_MIN && f->frag_growth > GROWTH_FRAG_SHARE * held;
+}
+
+void
+growth_fit_site(const struct growth_input *in, const struct growth_site *site,
+    struct growth_fit *f)
+{
+	const double *bytes = site->bytes;
 	double xs[GROWTH_METHODS][GROWTH_MAX_SAMPLES], z[GROWTH_MAX_SAMPLES];
 	struct fitout best, fits[GROWTH_METHODS], h1, h2;
 	size_t n = in->nsamples, i, half = n / 2;
 	double window, growth, best_rss = INFINITY, tol;
+	bool frags;
 	size_t min_samples = in->min_samples ? in->min_samples : 6;
 	double min_req = in->min_requests > 0 ? in->min_requests : 100;
 	struct fitin fi;
@@ -254,11 +292,13 @@ growth_fit_site(const struct growth_input *in, const double *bytes,
 		    fits[m].rss < fits[f->also].rss))
 			f->also = m;
 	best = fits[f->method];
+	f->level = median_abs(bytes, half ? half : 1);
 	f->a = best.a;
 	f->b = best.b;
 	f->c = best.c;
 	f->se_b = best.se_b;
 	fi.x = xs[f->method];
+	frags = site->counts != NULL && adds_fragments(&fi, site->counts, f);
 	fi.to = half;
 	irls(&fi, &h1);
 	fi.from = half;
@@ -269,7 +309,9 @@ growth_fit_site(const struct growth_input *in, const double *bytes,
 	growth = f->b * (xs[f->method][n - 1] - xs[f->method][0]);
 	window = in->samples[n - 1].t - in->samples[0].t;
 	if (f->b > GROWTH_SIGMAS * f->se_b && growth > in->granularity) {
-		if (f->first_b > 0 && f->last_b < GROWTH_LEVELS * f->first_b)
+		if (!frags && growth <= GROWTH_DRIFT_SHARE * f->level)
+			f->cls = GROWTH_DRIFT;
+		else if (f->first_b > 0 && f->last_b < GROWTH_LEVELS * f->first_b)
 			f->cls = GROWTH_WARMUP;
 		else if (in->timer_s > 0 && window < 2 * in->timer_s)
 			f->cls = GROWTH_TIMER;
@@ -319,7 +361,7 @@ growth_judge(const struct growth_input *in, struct growth_result *res)
 	size_t i, nall = 0, ntimer = 0;
 	double window, per_s = 0, sens = 0;
 	const char *timer_site = NULL;
-	int m;
+	int m, n;
 
 	memset(res, 0, sizeof(*res));
 	res->verdict = GROWTH_INSUFFICIENT;
@@ -344,7 +386,7 @@ growth_judge(const struct growth_input *in, struct growth_result *res)
 	res->requests = s1->requests[m] - s0->requests[m];
 	res->rate = window > 0 ? res->requests / window : 0;
 	for (i = 0; i < in->nsites; i++) {
-		growth_fit_site(in, in->sites[i].bytes, &f);
+		growth_fit_site(in, &in->sites[i], &f);
 		if (f.cls == GROWTH_INSUFFICIENT) {
 			snprintf(res->reason, sizeof(res->reason), "%.0f %ss in "
 			    "%.0f s over %zu samples: too few to judge from "
@@ -355,6 +397,12 @@ growth_judge(const struct growth_input *in, struct growth_result *res)
 			    in->min_samples : 6);
 			return;
 		}
+		if (f.cls == GROWTH_DRIFT && f.b > res->drift) {
+			res->drift = f.b;
+			res->drift_site = in->sites[i].name;
+			res->drift_method = f.method;
+		}
+		/* what grew, drift included: the bound claims no more */
 		if (f.method == m) {
 			double bound = (f.b > 0 ? f.b : 0) +
 			    GROWTH_SIGMAS * f.se_b;
@@ -414,7 +462,12 @@ growth_judge(const struct growth_input *in, struct growth_result *res)
 		return;
 	}
 	res->verdict = GROWTH_FLAT;
-	snprintf(res->reason, sizeof(res->reason), "no site grew by more than "
-	    "%.1f bytes per %s over %.0f %ss in %.0f s", sens, in->methods[m],
-	    res->requests, in->methods[m], window);
+	n = snprintf(res->reason, sizeof(res->reason), "no site grew by more "
+	    "than %.1f bytes per %s over %.0f %ss in %.0f s", sens,
+	    in->methods[m], res->requests, in->methods[m], window);
+	if (res->drift_site != NULL && n > 0 && (size_t)n < sizeof(res->reason))
+		snprintf(res->reason + n, sizeof(res->reason) - (size_t)n,
+		    "; %s drifted %.1f bytes per %s without new fragments "
+		    "(the sizes of what is in flight vary)", res->drift_site,
+		    res->drift, in->methods[res->drift_method]);
 }

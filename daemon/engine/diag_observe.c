@@ -42,6 +42,7 @@ struct obs_site {
 	char *module, *file, *func;
 	unsigned long line;
 	double bytes[GROWTH_MAX_SAMPLES];
+	double count[GROWTH_MAX_SAMPLES];	/* its fragments */
 };
 
 struct diag_obs {
@@ -52,8 +53,12 @@ struct diag_obs {
 	double t0, interval, pool_size;
 	struct event *ev;
 	bool last;		/* the window is over: this is the final one */
+	struct growth_sample pre;	/* the counters read as a dump began */
+	bool have_pre;
 	double dump_s;		/* time the dumps took, in all */
 };
+
+static void begin_sample(struct diag *);
 
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
@@ -65,7 +70,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	if (d->state != DIAG_OBSERVE)
 		return;
 	d->obs->last = clock_mono() - d->obs->t0 >= d->o->observe;
-	diag_enter_state(d, DIAG_DUMP);
+	begin_sample(d);
 }
 
 void
@@ -88,7 +93,7 @@ diag_observe_start(struct diag *d)
 	    o->interval);
 	/* the first sample now */
 	d->obs->last = false;
-	diag_enter_state(d, DIAG_DUMP);
+	begin_sample(d);
 }
 
 /* After a sample: wait for the next, or the window is over. */
@@ -173,6 +178,24 @@ read_counters(struct diag *d, struct growth_sample *s)
 	return ok;
 }
 
+/*
+ * A sample's counters are read as its dump begins, not after: the proxy
+ * takes its snapshot when the signal arrives, and reading the dump back
+ * from its log can lag by seconds on a loaded machine, while the users'
+ * requests go on. The dump's bytes and the counters then describe the
+ * same moment.
+ */
+static void
+begin_sample(struct diag *d)
+{
+	struct diag_obs *o = d->obs;
+
+	memset(&o->pre, 0, sizeof(o->pre));
+	o->pre.t = clock_mono() - o->t0;
+	o->have_pre = read_counters(d, &o->pre);
+	diag_enter_state(d, DIAG_DUMP);
+}
+
 static struct obs_site *
 site_of(struct diag_obs *o, const struct dump_site *ds)
 {
@@ -218,11 +241,10 @@ diag_observe_add(struct diag *d, const struct dumper_result *res)
 		log_warnx("observe: no shm summary in this sample's dump");
 		return;
 	}
-	s = &o->s[o->n];
-	memset(s, 0, sizeof(*s));
-	s->t = clock_mono() - o->t0;
-	if (!read_counters(d, s))
+	if (!o->have_pre)
 		return;
+	s = &o->s[o->n];
+	*s = o->pre;
 	r = rpc_sync(d->rpcaddr, rpc_kam_req_shmmem(), DIAG_RPC_TIMEOUT);
 	if (rpc_kam_shmmem(r, &m) == 0) {
 		s->pool_used = (double)m.used;
@@ -233,8 +255,10 @@ diag_observe_add(struct diag *d, const struct dumper_result *res)
 	for (i = 0; i < dm->nsites; i++) {
 		struct obs_site *site = site_of(o, &dm->sites[i]);
 
-		if (site != NULL)
+		if (site != NULL) {
 			site->bytes[o->n] += (double)dm->sites[i].bytes;
+			site->count[o->n] += (double)dm->sites[i].count;
+		}
 	}
 	log_info("observe: sample %zu at %.0f s: %.0f INVITE, %.0f REGISTER "
 	    "so far, %.0f in flight, shm %.0f, %zu sites", o->n + 1, s->t,
@@ -247,6 +271,37 @@ static const char *
 alloc_name(const struct diag *d)
 {
 	return d->t->shm_alloc != NULL ? d->t->shm_alloc : "qm";
+}
+
+/* n values as a JSON array */
+static json_t *
+series(const double *v, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_real(v[i]));
+	return a;
+}
+
+/* what the judgement saw, sample by sample, to check it by */
+static json_t *
+samples_json(const struct diag_obs *o, int method)
+{
+	double t[GROWTH_MAX_SAMPLES], req[GROWTH_MAX_SAMPLES],
+	    fl[GROWTH_MAX_SAMPLES], used[GROWTH_MAX_SAMPLES];
+	size_t i;
+
+	for (i = 0; i < o->n; i++) {
+		t[i] = o->s[i].t;
+		req[i] = o->s[i].requests[method >= 0 ? method : 0];
+		fl[i] = o->s[i].inflight;
+		used[i] = o->s[i].pool_used;
+	}
+	return json_pack("{s:o, s:o, s:o, s:o}", "t", series(t, o->n),
+	    "requests", series(req, o->n), "inflight", series(fl, o->n),
+	    "used", series(used, o->n));
 }
 
 int
@@ -264,6 +319,7 @@ diag_observe_report(struct diag *d)
 	for (i = 0; i < o->nsites; i++) {
 		gs[i].name = o->sites[i].name;
 		gs[i].bytes = o->sites[i].bytes;
+		gs[i].counts = o->sites[i].count;
 	}
 	memset(&in, 0, sizeof(in));
 	in.samples = o->s;
@@ -298,16 +354,20 @@ diag_observe_report(struct diag *d)
 			if (o->sites[k].name == g->name)
 				site = &o->sites[k];
 		json_array_append_new(sus, json_pack("{s:s?, s:s?, s:s?, s:I, "
-		    "s:f, s:f, s:s, s:s?}", "module", site->module, "file",
+		    "s:f, s:f, s:s, s:s?, s:o, s:o}", "module", site->module,
+		    "file",
 		    site->file, "func", site->func, "line",
 		    (json_int_t)site->line, "bytes_per_request",
 		    g->bytes_per_request, "error", g->se, "method",
 		    obs_methods[g->method], "or_method", g->also >= 0 ?
-		    obs_methods[g->also] : NULL));
+		    obs_methods[g->also] : NULL, "series",
+		    series(site->bytes, o->n), "fragments",
+		    series(site->count, o->n)));
 	}
 	pool = json_pack("{s:s, s:s, s:s, s:o, s:o, s:f}", "pool", "shm",
 	    "verdict", verdict_name(v), "reason", res.reason, "requests", req,
 	    "suspects", sus, "sensitivity_bytes_per_request", res.sensitivity);
+	json_object_set_new(pool, "series", samples_json(o, res.method));
 	json_object_set_new(pool, "seconds_to_full", res.seconds_to_full >= 0 ?
 	    json_real(res.seconds_to_full) : json_null());
 	j = json_pack("{s:s, s:s, s:f, s:I, s:f, s:s, s:[o]}", "verdict",

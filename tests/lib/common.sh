@@ -31,7 +31,10 @@ expect_status() {
 		ok "$what (status $got)"
 	else
 		fail "$what: status $got, wanted $want"
-		sed 's/^/    stderr: /' "$T_TMP/err" | head -5
+		# the end says why; the verdict's reason, when it gave one
+		tail -8 "$T_TMP/err" | sed 's/^/    stderr: /'
+		grep -o '"reason": *"[^"]*"' "$T_TMP/out" 2>/dev/null |
+		    head -3 | sed 's/^/    stdout: /' || true
 	fi
 }
 

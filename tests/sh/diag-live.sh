@@ -35,9 +35,9 @@ site_bytes() {	# the htable site's bytes in a dump of shm now
 # --- a leak per INVITE under steady traffic ---
 kam_start leak "$top_srcdir/tests/lib/proxy.cfg" -A WITH_LEAK
 users 3000
-b0=$(site_bytes); i0=$(invites)
+i0=$(invites); b0=$(site_bytes)	# the counters as the dump begins
 expect_status 2 "a leak under the users' traffic: leak" observe 60
-b1=$(site_bytes); i1=$(invites)
+i1=$(invites); b1=$(site_bytes)
 truth=$(echo "$b0 $b1 $i0 $i1" | awk '{ printf "%.2f", ($2 - $1) / ($4 - $3) }')
 got=$(jq '.pools[0].suspects[0].bytes_per_request' "$T_TMP/out")
 echo "    ht_cell_new: $got bytes per INVITE observed, $truth in the dumps"
