@@ -233,6 +233,31 @@ adds_fragments(const struct fitin *bytes_fit, const double *counts,
 	    GROWTH_FRAG_MIN && f->frag_growth > GROWTH_FRAG_SHARE * held;
 }
 
+/*
+ * One buffer re-allocated ever larger, however large it already was: its
+ * fragments flat, its bytes never fell from one sample to the next and
+ * lie on the line within the allocator's rounding (drift scatters by
+ * kilobytes round its trend).
+ */
+static bool
+grows_in_place(const struct fitin *fi, const struct growth_fit *f,
+    double growth)
+{
+	double r[GROWTH_MAX_SAMPLES];
+	size_t i, n = fi->to - fi->from;
+
+	for (i = 0; i < n; i++) {
+		size_t k = fi->from + i;
+
+		if (i > 0 && fi->y[k] < fi->y[k - 1])
+			return false;
+		r[i] = fi->y[k] - f->a - f->b * fi->x[k] - (fi->use_z ?
+		    f->c * fi->z[k] : 0);
+	}
+	return 1.4826 * median_abs(r, n) <= 2 * fi->granularity +
+	    GROWTH_FRAG_SHARE * growth;
+}
+
 void
 growth_fit_site(const struct growth_input *in, const struct growth_site *site,
     struct growth_fit *f)
@@ -306,10 +331,12 @@ growth_fit_site(const struct growth_input *in, const struct growth_site *site,
 	irls(&fi, &h2);
 	f->first_b = h1.ok ? h1.b : f->b;
 	f->last_b = h2.ok ? h2.b : f->b;
+	fi.from = 0;		/* the whole window again */
 	growth = f->b * (xs[f->method][n - 1] - xs[f->method][0]);
 	window = in->samples[n - 1].t - in->samples[0].t;
 	if (f->b > GROWTH_SIGMAS * f->se_b && growth > in->granularity) {
-		if (!frags && growth <= GROWTH_DRIFT_SHARE * f->level)
+		if (!frags && growth <= GROWTH_DRIFT_SHARE * f->level &&
+		    !grows_in_place(&fi, f, growth))
 			f->cls = GROWTH_DRIFT;
 		else if (f->first_b > 0 && f->last_b < GROWTH_LEVELS * f->first_b)
 			f->cls = GROWTH_WARMUP;
