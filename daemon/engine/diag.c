@@ -45,6 +45,7 @@ diag_opts_defaults(struct diag_opts *o)
 	o->rounds = 3;
 	o->mode = CALL_MODE_DIRECT;
 	o->mode_auto = true;
+	o->observe = DIAG_OBSERVE_DEFAULT;
 	o->statedir = MEMDIAG_STATEDIR;
 	o->rundir = MEMDIAG_RUNDIR;
 	o->status_fd = -1;

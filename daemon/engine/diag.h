@@ -33,7 +33,8 @@ struct diag_opts {
 	double peak_cps;	/* the proxy's expected peak; 0: unknown */
 	bool force;		/* gate although calls are active */
 	bool passive;		/* no gate, no test calls */
-	double observe;		/* passive: watch this long (s); 0: one look */
+	double observe;		/* passive: watch this long (s); 0: one look
+				 * (DIAG_OBSERVE_DEFAULT) */
 	bool json;
 	bool quiet_report;	/* print nothing on stdout (check, service) */
 	/* registered mode's credentials (NULL: none) */
@@ -52,6 +53,11 @@ struct diag_opts {
 };
 
 /* The defaults every caller starts from. */
+/* a passive diagnosis watches its users' traffic this long unless told:
+ * one look cannot see a leak, and 10 minutes see 8 B per INVITE at 20
+ * calls/s */
+#define DIAG_OBSERVE_DEFAULT 600
+
 void diag_opts_defaults(struct diag_opts *);
 /* Run it and print the report; returns the exit status (memdiag(8)). */
 int diag_run(const struct diag_opts *);

@@ -16,7 +16,8 @@ cat >"$CONF" <<EOF
 state_dir = "$S";
 run_dir = "$T_TMP/run";
 metrics_file = "$T_TMP/memdiag.prom";
-targets = ( { name = "edge"; target = "$KAM_PIDFILE"; settle = 2.0; } );
+targets = ( { name = "edge"; target = "$KAM_PIDFILE"; settle = 2.0;
+    observe = 0; } );
 EOF
 
 for night in 1 2 3; do

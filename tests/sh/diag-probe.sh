@@ -23,7 +23,7 @@ diag() {
 kam_start loop "$top_srcdir/tests/lib/proxy.cfg" -m 4 -A NO_KEEPALIVE
 t0=$(tm_total)
 expect_status 0 "a passive look at a proxy that relays OPTIONS to itself" \
-    diag --passive -v -v
+    diag --passive --observe 0 -v -v
 check "the ping made no transaction ($t0 -> $(tm_total))" \
     test "$(tm_total)" = "$t0"
 check "the ping was answered 483 at the first hop" \

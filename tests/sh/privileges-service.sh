@@ -73,7 +73,7 @@ conf() {
 	cat >"$1" <<EOF
 state_dir = "$S";
 run_dir = "$R";
-targets = ( { name = "edge"; settle = 1.0; $2 } );
+targets = ( { name = "edge"; settle = 1.0; observe = 0; $2 } );
 EOF
 	chmod 644 "$1"
 }
@@ -176,6 +176,7 @@ state_dir = "$S";
 run_dir = "$R";
 metrics_listen = "127.0.0.1:$M";
 targets = ( { name = "edge"; target = "$A_PIDFILE"; sample_interval = 1.0;
+    observe = 0;
     trigger = { memory_errors = true; }; } );
 EOF
 chmod 644 "$T_TMP/svc.conf"

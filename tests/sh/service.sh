@@ -47,7 +47,7 @@ run_dir = "$T_TMP/run";
 metrics_file = "$T_TMP/memdiag.prom";
 metrics_listen = "127.0.0.1:$M";
 targets = (
-  { name = "small"; target = "$A_PIDFILE";
+  { name = "small"; target = "$A_PIDFILE"; observe = 0;
     trigger = { memory_errors = true; };
     sample_interval = 1.0; min_interval = 3600; settle = 2.0; },
   { name = "full"; target = "$B_PIDFILE";

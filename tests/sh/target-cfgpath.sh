@@ -10,7 +10,8 @@
 mkdir -p "$T_TMP/start"
 cp "$top_srcdir/tests/lib/proxy.cfg" "$T_TMP/start/relative.cfg"
 diag() {
-	"$MEMDIAG" --target "$KAM_PID" --passive --state-dir "$T_TMP/s" \
+	"$MEMDIAG" --target "$KAM_PID" --passive --observe 0 \
+	    --state-dir "$T_TMP/s" \
 	    --run-dir "$T_TMP/r" "$@"
 }
 

@@ -208,6 +208,8 @@ test_defaults(void **state)
 	assert_null(got.password);
 	assert_int_equal(got.npeers, 0);
 	assert_true(got.passive);
+	/* passive, so it watches the users' traffic: one look sees no leak */
+	assert_true(got.observe == 600);
 	/* the policy's own defaults */
 	assert_string_equal(c->statedir, MEMDIAG_STATEDIR);
 	assert_string_equal(c->rundir, MEMDIAG_RUNDIR);
