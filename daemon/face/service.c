@@ -95,6 +95,7 @@ service_update_metrics(struct service *s)
 		m[i].seconds_to_exhaustion = -1;
 		m[i].diagnosing = w->child > 0;
 		m[i].up = w->up;
+		metrics_from_report(w->last_report, &m[i]);
 	}
 	if (s->http != NULL && (text = metrics_text(m, s->nw)) != NULL) {
 		metrics_http_set(s->http, text);

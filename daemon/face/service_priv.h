@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "face/conf.h"
 #include "lib/linebuf.h"
 
@@ -51,6 +53,7 @@ struct watcher {
 	double last_diag;	/* wall clock; 0: never */
 	int last_status;
 	char last_verdict[24];
+	json_t *last_report;	/* the newest saved, for the metrics */
 	double suppressed_at;	/* when a held-back trigger was last said */
 };
 

@@ -44,6 +44,8 @@ service_watch_history(struct watcher *w)
 		log_warnx("%s", err);
 		return;
 	}
+	json_decref(w->last_report);
+	w->last_report = history_latest(w->svc->conf->statedir, w->t->name);
 	if (n > 0) {
 		w->last_diag = pts[n - 1].when;
 		snprintf(w->last_verdict, sizeof(w->last_verdict), "%s",
@@ -362,6 +364,7 @@ service_unwatch_all(struct service *s)
 			close(s->w[i].status_fd);
 		/* a diagnosis still running finishes, opening its gate */
 		child_release(s->w[i].proc);
+		json_decref(s->w[i].last_report);
 	}
 	free(s->w);
 	s->w = NULL;

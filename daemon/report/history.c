@@ -338,3 +338,26 @@ history_load(const char *statedir, const char *name,
 	qsort(*out, *n, sizeof(**out), point_cmp);
 	return 0;
 }
+
+json_t *
+history_latest(const char *statedir, const char *name)
+{
+	char dir[PATH_MAX], path[HISTORY_PATH], err[512], **v;
+	json_error_t je;
+	json_t *j = NULL;
+	size_t nv;
+
+	if (!name_ok(name))
+		return NULL;
+	snprintf(dir, sizeof(dir), "%s/history/%s", statedir, name);
+	if (list_reports(dir, &v, &nv, err, sizeof(err)) == -1)
+		return NULL;
+	if (nv > 0) {
+		snprintf(path, sizeof(path), "%s/%s", dir, v[nv - 1]);
+		if ((j = json_load_file(path, 0, &je)) == NULL)
+			log_warnx("history: %s:%d: %s", path, je.line,
+			    je.text);
+	}
+	names_free(v, nv);
+	return j;
+}

@@ -22,4 +22,7 @@ int history_save(const char *statedir, const char *name, json_t *report, unsigne
 /* The points of NAME's history, oldest first (malloc'd), and the trend. */
 int history_load(const char *statedir, const char *name, struct trend_point **, size_t *n, char *err, size_t errlen);
 
+/* NAME's newest saved report, or NULL (none, unreadable). */
+json_t *history_latest(const char *statedir, const char *name);
+
 #endif

@@ -140,9 +140,76 @@ metrics_text(const struct metrics_target *t, size_t n)
 		if (t[i].seconds_to_exhaustion >= 0)
 			sample(f, "memdiag_shm_seconds_to_exhaustion", &t[i],
 			    t[i].seconds_to_exhaustion);
+	help(f, "memdiag_site_growth_bytes_per_request", "gauge", "Bytes an "
+	    "allocation site kept per request of a method, as the last "
+	    "observed diagnosis measured it under the users' traffic.");
+	for (i = 0; i < n; i++)
+		for (k = 0; k < t[i].ngrowth; k++) {
+			const struct metrics_growth *g = &t[i].growth[k];
+
+			fprintf(f, "memdiag_site_growth_bytes_per_request"
+			    "{target=\"");
+			label(f, t[i].name);
+			fprintf(f, "\",pool=\"");
+			label(f, g->pool);
+			fprintf(f, "\",site=\"");
+			label(f, g->site);
+			fprintf(f, "\",method=\"");
+			label(f, g->method);
+			fprintf(f, "\"} %.17g\n", g->bytes_per_request);
+		}
+	help(f, "memdiag_shm_seconds_to_full", "gauge", "When the shm pool "
+	    "is full at the rate the last observed diagnosis measured; "
+	    "absent when nothing grew.");
+	for (i = 0; i < n; i++)
+		if (t[i].seconds_to_full > 0)
+			sample(f, "memdiag_shm_seconds_to_full", &t[i],
+			    t[i].seconds_to_full);
 	if (fclose(f) != 0)
 		fatalx(70, "metrics: out of memory");
 	return buf;
+}
+
+void
+metrics_from_report(const json_t *report, struct metrics_target *m)
+{
+	const json_t *pool, *sus, *v;
+	size_t i, k;
+
+	m->ngrowth = 0;
+	m->seconds_to_full = -1;
+	json_array_foreach(json_object_get(report, "pools"), i, pool) {
+		const char *pname = json_string_value(json_object_get(pool,
+		    "pool"));
+
+		v = json_object_get(pool, "seconds_to_full");
+		if (json_is_number(v) && pname != NULL &&
+		    strcmp(pname, "shm") == 0)
+			m->seconds_to_full = json_number_value(v);
+		json_array_foreach(json_object_get(pool, "suspects"), k, sus) {
+			struct metrics_growth *g = &m->growth[m->ngrowth];
+			const char *mod, *file, *func, *method;
+
+			v = json_object_get(sus, "bytes_per_request");
+			method = json_string_value(json_object_get(sus,
+			    "method"));
+			if (!json_is_number(v) || method == NULL ||
+			    m->ngrowth == METRICS_MAX_GROWTH)
+				continue;
+			mod = json_string_value(json_object_get(sus, "module"));
+			file = json_string_value(json_object_get(sus, "file"));
+			func = json_string_value(json_object_get(sus, "func"));
+			snprintf(g->pool, sizeof(g->pool), "%s",
+			    pname ? pname : "");
+			snprintf(g->method, sizeof(g->method), "%s", method);
+			snprintf(g->site, sizeof(g->site), "%s%s%s: %s(%lld)",
+			    mod ? mod : "", mod ? ": " : "", file ? file : "?",
+			    func ? func : "?", (long long)json_integer_value(
+			    json_object_get(sus, "line")));
+			g->bytes_per_request = json_number_value(v);
+			m->ngrowth++;
+		}
+	}
 }
 
 int
@@ -283,8 +350,12 @@ metrics_write_history(const char *path, const char *statedir,
 		struct trend tr;
 		size_t npts = 0;
 
+		json_t *last = history_latest(statedir, names[i]);
+
 		m[i].name = names[i];
 		m[i].seconds_to_exhaustion = -1;
+		metrics_from_report(last, &m[i]);
+		json_decref(last);
 		if (history_load(statedir, names[i], &pts, &npts, err,
 		    sizeof(err)) == 0 && npts > 0) {
 			trend_fit(pts, npts, &tr);

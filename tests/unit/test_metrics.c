@@ -31,8 +31,8 @@ static const char *const re_comment =
     "^# (HELP " NAME " .*|TYPE " NAME " (gauge|counter|untyped))$";
 static const char *const re_sample =
     "^(" NAME ")\\{target=" LVAL "(,verdict=\"(healthy|leak|pool-too-small|"
-    "fragmentation|inconclusive)\")?\\} (-?[0-9]+(\\.[0-9]+)?(e[-+]?[0-9]+)?"
-    "|NaN|[-+]Inf)$";
+    "fragmentation|inconclusive)\"|,pool=" LVAL ",site=" LVAL ",method="
+    LVAL ")?\\} (-?[0-9]+(\\.[0-9]+)?(e[-+]?[0-9]+)?|NaN|[-+]Inf)$";
 
 static const struct metrics_target targets[] = {
 	{ .name = "edge", .verdict = "leak", .last_run = 1700000000,
@@ -181,6 +181,50 @@ test_file(void **state)
 	free(text);
 }
 
+/* an observed diagnosis's growing sites and time to a full pool */
+static void
+test_site_growth(void **state)
+{
+	static const char report[] = "{\"verdict\": \"leak\", \"pools\": "
+	    "[{\"pool\": \"shm\", \"seconds_to_full\": 36000.5, "
+	    "\"suspects\": [{\"module\": \"htable\", \"file\": "
+	    "\"ht_api.c\", \"func\": \"ht_cell_new\", \"line\": 253, "
+	    "\"bytes_per_request\": 80.25, \"method\": \"INVITE\"}, "
+	    "{\"module\": null, \"file\": \"a\\\"b.c\", \"func\": \"f\", "
+	    "\"line\": 7, \"bytes_per_request\": 2, \"method\": "
+	    "\"REGISTER\"}]}]}";
+	struct metrics_target t = { .name = "edge", .verdict = "leak",
+		.trend_bytes_per_day = -1, .seconds_to_exhaustion = -1 };
+	json_t *j = json_loads(report, 0, NULL);
+	char *text;
+
+	(void)state;
+	assert_non_null(j);
+	metrics_from_report(j, &t);
+	json_decref(j);
+	assert_int_equal(t.ngrowth, 2);
+	text = metrics_text(&t, 1);
+	validate(text);
+	assert_non_null(strstr(text, "memdiag_site_growth_bytes_per_request{"
+	    "target=\"edge\",pool=\"shm\",site=\"htable: ht_api.c: "
+	    "ht_cell_new(253)\",method=\"INVITE\"} 80.25\n"));
+	assert_non_null(strstr(text, "site=\"a\\\"b.c: f(7)\",method=\""
+	    "REGISTER\"} 2\n"));
+	assert_non_null(strstr(text, "memdiag_shm_seconds_to_full{target="
+	    "\"edge\"} 36000.5\n"));
+	free(text);
+	/* an active diagnosis's report has no such sites: none, none known */
+	j = json_loads("{\"pools\": [{\"pool\": \"shm\", \"suspects\": "
+	    "[{\"bytes_per_call\": 9}]}]}", 0, NULL);
+	metrics_from_report(j, &t);
+	json_decref(j);
+	assert_int_equal(t.ngrowth, 0);
+	text = metrics_text(&t, 1);
+	assert_null(strstr(text, "} 36000.5"));
+	assert_null(strstr(text, "memdiag_site_growth_bytes_per_request{"));
+	free(text);
+}
+
 int
 main(void)
 {
@@ -188,6 +232,7 @@ main(void)
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_one_hot),
 		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_site_growth),
 	};
 
 	log_init("test_metrics", -1);
