@@ -8,7 +8,30 @@
 #   kam_rpc CMD [ARGS...]                   kamcmd against KAM_CTL
 #   kam_free_udp_port                       print a free 127.0.0.1 UDP port
 #
+# KAM_TARGET=kamailio-X.Y.Z runs a release built from ../shared/targets
+# (tests/lib/build-target.sh, once per machine) instead of Debian's; the
+# test skips, saying why, where the tarball is absent.
+#
 # Source tests/lib/common.sh first. Never touches /run/kamailio.
+
+# The kamailio binary to start: KAMAILIO.
+kam_binary() {
+	local prefix rc=0
+	[ -n "${KAMAILIO:-}" ] && return 0
+	if [ -z "${KAM_TARGET:-}" ]; then
+		command -v kamailio >/dev/null ||
+		    skip "kamailio is not installed"
+		KAMAILIO=kamailio
+		return 0
+	fi
+	prefix=$(bash "$top_srcdir/tests/lib/build-target.sh" "$KAM_TARGET") ||
+	    rc=$?
+	case $rc in
+	0) KAMAILIO=$prefix/sbin/kamailio ;;
+	77) skip "$KAM_TARGET: not built (no tarball in ../shared/targets)" ;;
+	*) echo "FAIL: building $KAM_TARGET"; exit 1 ;;
+	esac
+}
 
 kam_free_udp_port() {
 	local port i
@@ -55,9 +78,9 @@ kam_wait_ready() {
 kam_start() {
 	local name=$1 cfg=$2
 	shift 2
-	command -v kamailio >/dev/null || skip "kamailio is not installed"
+	kam_binary
 	kam_prepare "$name"
-	kamailio -DD -E -f "$cfg" -Y "$KAM_DIR" -P "$KAM_PIDFILE" \
+	"$KAMAILIO" -DD -E -f "$cfg" -Y "$KAM_DIR" -P "$KAM_PIDFILE" \
 	    -A "CTLSOCK=\"$KAM_CTL\"" -A "LPORT=$KAM_PORT" "$@" \
 	    >"$KAM_LOG" 2>&1 &
 	KAM_PID=$!

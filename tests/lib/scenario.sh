@@ -96,7 +96,7 @@ scen_check() {
 scen_run() {
 	local name=$1 alloc=$2 want status verdict pool proc func t0 before
 	local s0=0 s1 total truth kargs
-	SCEN_TAG="$name/$alloc"
+	SCEN_TAG="${SCEN_PREFIX:-}$name/$alloc"
 	SCEN_OK=1
 	SCEN_JSON=$T_TMP/$name-$alloc.json
 	# shellcheck disable=SC2046

@@ -3,6 +3,7 @@
 # matrices, faults, sanitizers) in make check-full. Included from Makefile.am.
 
 TESTS += \
+	tests/sh/diag-kamailio-61.sh \
 	tests/sh/diag-live.sh \
 	tests/sh/diag-oom-now.sh \
 	tests/sh/diag-dump-floor.sh \
@@ -46,6 +47,7 @@ TESTS += \
 	tests/sh/privileges-service.sh
 
 FULL_TESTS += \
+	tests/sh/diag-matrix-versions.sh \
 	tests/sh/diag-live-matrix.sh \
 	tests/sh/call-timeout.sh \
 	tests/sh/call-valgrind.sh \
