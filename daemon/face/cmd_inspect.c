@@ -85,6 +85,82 @@ inspect_proxy(const struct target *t)
 	return NULL;
 }
 
+static void
+ability(json_t *a, const char *what, bool can, const char *why)
+{
+	json_array_append_new(a, json_pack("{s:s, s:b, s:s?}", "what", what,
+	    "can", can, "why", why));
+}
+
+/* Does RPC method answer with at least one value? */
+static bool
+answers(const char *addr, const char *method, const char *arg)
+{
+	struct binrpc_req *req = binrpc_req_new(method);
+	struct rpc_result *r;
+	bool ok;
+
+	if (arg != NULL)
+		binrpc_req_add_str(req, arg);
+	r = rpc_sync(addr, req, 2.0);
+	ok = r->status == RPC_OK && r->reply != NULL && r->reply->nvals > 0;
+	rpc_result_free(r);
+	return ok;
+}
+
+/*
+ * What memdiag can and cannot do with this proxy, each with why: the
+ * operator learns before a diagnosis what it will be able to say.
+ */
+static json_t *
+abilities(const struct target *t, const json_t *proxy)
+{
+	json_t *a = json_array();
+	const char *rpc = json_string_value(json_object_get(proxy, "rpc"));
+	const char *flags = json_string_value(json_object_get(proxy, "flags"));
+	const char *pkg = json_string_value(json_object_get(json_object_get(
+	    proxy, "pkg"), "name"));
+	char err[256];
+	bool sig = target_verify(t, &t->main, SIGUSR1, err, sizeof(err)) == 0;
+
+	if (strcmp(t->flavour, "kamailio") != 0) {
+		ability(a, "diagnose it (gate, test calls, dumps on demand)",
+		    false, "memdiag drives Kamailio only so far; the memory "
+		    "dumps in its log are read by memdiag analyze");
+		return a;
+	}
+	ability(a, "dump its memory on demand (SIGUSR1)", sig,
+	    sig ? NULL : err);
+	ability(a, "talk to it over binrpc (settings lowered and restored, "
+	    "pool figures)", rpc != NULL, rpc != NULL ? NULL : "no ctl "
+	    "socket answers: give --rpc");
+	if (rpc == NULL)
+		return a;
+	ability(a, "name the allocation sites", flags != NULL &&
+	    strstr(flags, "DBG_SR_MEMORY") != NULL, flags != NULL &&
+	    strstr(flags, "DBG_SR_MEMORY") != NULL ? NULL : "built without "
+	    "DBG_SR_MEMORY (MEMDBG=0): the pools are judged from their "
+	    "totals only");
+	ability(a, "count the users' requests per method (--observe)",
+	    answers(rpc, "stats.get_statistics", "core:"), "needs kex "
+	    "(stats.get_statistics core:)");
+	ability(a, "count the transactions in flight", answers(rpc,
+	    "stats.get_statistics", "tmx:"), "needs tmx "
+	    "(stats.get_statistics tmx:)");
+	if (pkg != NULL && strstr(pkg, "tlsf") != NULL)
+		ability(a, "trust pkg.stats under tlsf", false, "Kamailio 5.6's "
+		    "tlsf pkg.stats never moved when measured: memdiag sees "
+		    "it frozen and judges pkg from the dumps");
+	/* where it can, the reason is noise */
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *x = json_array_get(a, i);
+
+		if (json_is_true(json_object_get(x, "can")))
+			json_object_set_new(x, "why", json_null());
+	}
+	return a;
+}
+
 static json_t *
 inspect_json(const struct target *t)
 {
@@ -121,8 +197,9 @@ inspect_json(const struct target *t)
 	json_object_set_new(o, "pkg_allocator", t->pkg_alloc ?
 	    json_string(t->pkg_alloc) : t->shm_alloc ?
 	    json_string(t->shm_alloc) : json_null());
-	json_object_set_new(o, "proxy", (v = inspect_proxy(t)) ? v :
-	    json_null());
+	v = inspect_proxy(t);
+	json_object_set_new(o, "abilities", abilities(t, v));
+	json_object_set_new(o, "proxy", v ? v : json_null());
 	return o;
 }
 
@@ -130,7 +207,7 @@ static void
 inspect_text(const struct target *t)
 {
 	char buf[128], err[256];
-	json_t *proxy;
+	json_t *proxy, *ab, *x;
 	size_t i;
 
 	printf("%s main pid %d (%s%s)\n", t->flavour, (int)t->main.pid, t->exe,
@@ -151,7 +228,9 @@ inspect_text(const struct target *t)
 	for (i = 0; i < t->nctl; i++)
 		printf("  rpc socket candidate %s\n", t->ctl[i]);
 	printf("  %zu children\n", t->nkids);
-	if ((proxy = inspect_proxy(t)) == NULL)
+	proxy = inspect_proxy(t);
+	ab = abilities(t, proxy);
+	if (proxy == NULL)
 		printf("  no ctl socket answers binrpc: version and pools unknown "
 		    "(give --rpc to the commands that act)\n");
 	else {
@@ -181,6 +260,15 @@ inspect_text(const struct target *t)
 	}
 	if (target_verify(t, &t->main, SIGUSR1, err, sizeof(err)) != 0)
 		printf("  SIGUSR1 to the main process refused: %s\n", err);
+	json_array_foreach(ab, i, x) {
+		const char *why = json_string_value(json_object_get(x, "why"));
+
+		printf("  %s %s%s%s\n", json_is_true(json_object_get(x,
+		    "can")) ? "can:   " : "cannot:", json_string_value(
+		    json_object_get(x, "what")), why ? ": " : "", why ? why :
+		    "");
+	}
+	json_decref(ab);
 }
 
 const char inspect_cmd_synopsis[] = "inspect --target TARGET [--json] "

@@ -21,7 +21,10 @@ check "pool sizes from the command line" jq -e '.shm_mb == 16 and .pkg_mb == 4' 
 check "version and build flags over RPC" jq -e '(.proxy.version | test("^kamailio 5")) and (.proxy.flags | test("Q_MALLOC"))' "$J"
 check "allocators and pool sizes over RPC" jq -e '.proxy.shm.name == "q_malloc" and .proxy.shm.size == 16777216 and .proxy.pkg.size == 4194304' "$J"
 check "every process may get SIGUSR1" jq -e '[.main, .children[]] | all(.signal_ok)' "$J"
+check "what memdiag can do with it: everything, qm and kex here" jq -e \
+    '(.abilities | length) == 5 and (.abilities | all(.can and .why == null))' "$J"
 expect_status 0 "inspect by PID" "$MEMDIAG" inspect --target "$KAM_PID"
+check "the text says it too" grep -q "can: *name the allocation sites" "$T_TMP/out"
 
 worker=$(jq -r '.children[0].pid' "$J")
 expect_status 77 "a worker given as the target" "$MEMDIAG" inspect --target "$worker"
