@@ -204,6 +204,8 @@ test_noisy_floor(void **state)
 	/* fm pkg, measured: floors wander by hundreds of bytes */
 	static const int64_t wander[] = { -1840, -1840, 400 };
 	static const int64_t leak[] = { 3560, 8208, 19488 };
+	static const int64_t measured[] = { 3712, 8424, 11328 };
+	static const int64_t timer[] = { 11600, 12600, 23200 };
 	struct verdict_input in;
 	struct verdict_result r;
 
@@ -224,6 +226,23 @@ test_noisy_floor(void **state)
 	in.noise_bytes = 1536;
 	verdict_judge(&in, &r);
 	assert_int_equal(r.verdict, VERDICT_LEAK);
+	/* measured (pkgleak, fm, 4 workers): round 3 got 2904 bytes of its
+	 * 400 calls' 5760; still the leak's story, not a timer's */
+	rounds(&in, 1024456, 200, measured, 3);
+	in.pool = DUMP_POOL_PKG;
+	in.heap_size = in.max_used = DUMP_UNKNOWN;
+	in.noise_bytes = 768 * 4;
+	verdict_judge(&in, &r);
+	assert_int_equal(r.verdict, VERDICT_LEAK);
+	assert_true(r.bytes_per_call > 12 && r.bytes_per_call < 16);
+	/* a timer's: the first two rounds alike, the third twice */
+	rounds(&in, 1024456, 200, timer, 3);
+	in.pool = DUMP_POOL_PKG;
+	in.heap_size = in.max_used = DUMP_UNKNOWN;
+	in.noise_bytes = 768 * 4;
+	verdict_judge(&in, &r);
+	assert_int_equal(r.verdict, VERDICT_INCONCLUSIVE);
+	assert_non_null(strstr(r.reason, "latest round"));
 }
 
 static void
