@@ -16,14 +16,19 @@
  */
 #include <sys/socket.h>
 
+#include <linux/capability.h>
+#include <linux/netlink.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <nftables/libnftables.h>
 
@@ -277,6 +282,40 @@ gate_nft_refresh_batch(const struct gate_spec *s, const char *table,
 	return b.s;
 }
 
+/*
+ * Can libnftables work here? It prints to stderr when netlink refuses a
+ * request (EPERM: "you must be root") and exits the process when it
+ * cannot open a netlink socket at all (a unit's
+ * RestrictAddressFamilies=), so memdiag asks first: CAP_NET_ADMIN in its
+ * effective set, and a netfilter netlink socket.
+ */
+static bool
+nft_usable(char *err, size_t errlen)
+{
+	unsigned long long eff = 0;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "re");
+	int fd;
+
+	if (f != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "CapEff: %llx", &eff) == 1)
+				break;
+		fclose(f);
+	}
+	if (!(eff & (1ULL << CAP_NET_ADMIN))) {
+		snprintf(err, errlen, "no CAP_NET_ADMIN");
+		return false;
+	}
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	if (fd == -1) {
+		snprintf(err, errlen, "no netlink socket: %s", strerror(errno));
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
 static struct nft_ctx *
 nft_ctx_open(void)
 {
@@ -307,11 +346,25 @@ nft_run(struct nft_ctx *ctx, const char *batch, char *err, size_t errlen)
 	return -1;
 }
 
+/*
+ * Denied: no CAP_NET_ADMIN, or no netlink socket at all (the shipped
+ * units allow neither: a gate is the operator's choice, memdiag(8),
+ * PRIVILEGES); the error then says what to add.
+ */
 static enum gate_result
-nft_failure(const char *err)
+nft_failure(char *err, size_t errlen)
 {
-	return strstr(err, "not permitted") != NULL ||
-	    strstr(err, "Permission denied") != NULL ? GATE_DENIED : GATE_ERROR;
+	size_t n = strlen(err);
+
+	if (strstr(err, "not permitted") == NULL &&
+	    strstr(err, "Permission denied") == NULL &&
+	    strstr(err, "Address family not supported") == NULL)
+		return GATE_ERROR;
+	if (n < errlen)
+		snprintf(err + n, errlen - n, " (the nft gate needs "
+		    "CAP_NET_ADMIN and netlink sockets; see memdiag(8), "
+		    "PRIVILEGES)");
+	return GATE_DENIED;
 }
 
 static enum gate_result
@@ -320,6 +373,14 @@ nft_init(struct gate *g, char *err, size_t errlen)
 	struct nft_gate *n = xcalloc(1, sizeof(*n));
 
 	g->priv = n;
+	if (!nft_usable(err, errlen)) {
+		size_t l = strlen(err);
+
+		snprintf(err + l, errlen - l, " (the nft gate needs "
+		    "CAP_NET_ADMIN and netlink sockets; see memdiag(8), "
+		    "PRIVILEGES)");
+		return GATE_DENIED;
+	}
 	if ((n->ctx = nft_ctx_open()) == NULL) {
 		snprintf(err, errlen, "libnftables: cannot create a context");
 		return GATE_ERROR;
@@ -338,7 +399,7 @@ nft_close(struct gate *g, unsigned timeout, char *err, size_t errlen)
 
 	free(batch);
 	if (rc != 0)
-		return nft_failure(err);
+		return nft_failure(err, errlen);
 	log_debug("nft table inet %s created", n->table);
 	return GATE_OK;
 }
@@ -356,12 +417,12 @@ nft_refresh(struct gate *g, unsigned timeout, char *err, size_t errlen)
 	if (rc == 0)
 		return GATE_OK;
 	if (strstr(err, "No such file") == NULL)
-		return nft_failure(err);
+		return nft_failure(err, errlen);
 	/* an element to delete was gone: the fail-safe had opened the gate */
 	batch = gate_nft_refresh_batch(&g->spec, n->table, timeout, true);
 	rc = nft_run(n->ctx, batch, err, errlen);
 	free(batch);
-	return rc == 0 ? GATE_LAPSED : nft_failure(err);
+	return rc == 0 ? GATE_LAPSED : nft_failure(err, errlen);
 }
 
 static int
@@ -387,7 +448,7 @@ nft_open(struct gate *g, char *err, size_t errlen)
 			    "by someone else?)", n->table);
 		return GATE_OK;
 	}
-	return nft_failure(err);
+	return nft_failure(err, errlen);
 }
 
 static void
@@ -415,12 +476,17 @@ const struct gate_ops gate_nft_ops = {
 int
 gate_nft_cleanup(int *failed)
 {
-	struct nft_ctx *ctx = nft_ctx_open();
+	struct nft_ctx *ctx;
 	char err[512], *out, *line, *save = NULL;
 	int removed = 0;
 
 	*failed = 0;
-	if (ctx == NULL)
+	/* without the rights no gate of ours can be there to remove */
+	if (!nft_usable(err, sizeof(err))) {
+		log_debug("nft gates: not looked for: %s", err);
+		return 0;
+	}
+	if ((ctx = nft_ctx_open()) == NULL)
 		return 0;
 	if (nft_run(ctx, "list tables inet", err, sizeof(err)) != 0) {
 		/* no nftables here, or not ours to read: nothing of ours */

@@ -54,23 +54,26 @@ loghist_mark(const char *spec, struct loghist_mark *m)
 	}
 }
 
+/*
+ * The boot's wall-clock time is now less the time since boot (what the
+ * kernel's btime in /proc/stat is), read from the clocks: a service
+ * whose /proc shows processes only (ProcSubset=pid) has no /proc/stat.
+ */
 uint64_t
 loghist_start_usec(unsigned long long starttime)
 {
-	char line[256];
-	unsigned long long btime = 0;
+	struct timespec real, boot;
 	long hz = sysconf(_SC_CLK_TCK);
-	FILE *f;
+	uint64_t r, b;
 
-	if ((f = fopen("/proc/stat", "re")) == NULL)
+	if (hz <= 0 || clock_gettime(CLOCK_REALTIME, &real) != 0 ||
+	    clock_gettime(CLOCK_BOOTTIME, &boot) != 0)
 		return 0;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "btime %llu", &btime) == 1)
-			break;
-	fclose(f);
-	if (btime == 0 || hz <= 0)
+	r = (uint64_t)real.tv_sec * 1000000ULL + (uint64_t)real.tv_nsec / 1000;
+	b = (uint64_t)boot.tv_sec * 1000000ULL + (uint64_t)boot.tv_nsec / 1000;
+	if (r <= b)
 		return 0;
-	return btime * 1000000ULL + starttime * 1000000ULL / (uint64_t)hz;
+	return r - b + starttime * 1000000ULL / (uint64_t)hz;
 }
 
 static int

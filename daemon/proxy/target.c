@@ -440,6 +440,16 @@ target_open(const char *spec, const char *const *allowed,
 	t = xcalloc(1, sizeof(*t));
 	t->spec = xstrdup(spec);
 	if (!proc_init(&t->main, pid)) {
+		/* there, but this /proc hides it (hidepid=, a unit's
+		 * ProtectProc=invisible): the process is not ours to trace */
+		if (kill(pid, 0) == 0 || errno == EPERM) {
+			snprintf(err, errlen, "pid %d: hidden from memdiag's "
+			    "/proc (hidepid or ProtectProc=invisible): seeing "
+			    "it needs the proxy's user or CAP_SYS_PTRACE; see "
+			    "memdiag(8), PRIVILEGES", (int)pid);
+			target_free(t);
+			return EX_MD_REFUSED;
+		}
 		snprintf(err, errlen, "%s: no process with PID %d", spec,
 		    (int)pid);
 		target_free(t);

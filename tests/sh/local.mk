@@ -10,6 +10,7 @@ TESTS += \
 	tests/sh/target-cfgpath.sh \
 	tests/sh/diag-probe.sh \
 	tests/sh/layers.sh \
+	tests/sh/unit-exposure.sh \
 	tests/sh/analyze-cli.sh \
 	tests/sh/fuzz-replay.sh \
 	tests/sh/kamailio-dumps.sh \

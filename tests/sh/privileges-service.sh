@@ -3,12 +3,14 @@
 # Kamailios that run as their own user with Debian's 0755 runtime dir:
 # 1. `memdiag check --all` as a dedicated user with exactly the rights of
 #    systemd/memdiag-check.service.in (its groups, ambient capabilities,
-#    bounding set and umask, given with setpriv) takes its dumps, saves
+#    bounding set and umask, given with setpriv, and its /proc, a private
+#    mount with ProtectProc= and ProcSubset=) takes its dumps, saves
 #    the report 0600 in a 0700 state dir of that user, restores memlog;
 # 2. each capability dropped in turn: those a passive check needs refuse
 #    with one line naming the capability and status 77 before the proxy
 #    is touched (its log does not grow, memlog stays 5); CAP_NET_ADMIN is
-#    not needed; with ctl's socket given to memdiag's group (0660) it
+#    not in the units: a target with allow_gate and the nft gate is
+#    refused (77) naming it, memlog restored; with ctl's socket given to memdiag's group (0660) it
 #    needs neither CAP_DAC_OVERRIDE nor, with rpc, log and proxy in its
 #    config, any DAC capability: CAP_SYS_PTRACE and CAP_KILL are enough;
 # 3. the service with the rights of systemd/memdiag.service.in watches
@@ -20,6 +22,7 @@
 [ "$(id -u)" = 0 ] || skip "needs root to create test users"
 command -v kamailio >/dev/null || skip "kamailio is not installed"
 command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
+command -v unshare >/dev/null || skip "unshare (util-linux) is not installed"
 command -v useradd >/dev/null || skip "useradd is not installed"
 command -v ss >/dev/null || skip "ss (iproute2) is not installed"
 command -v curl >/dev/null || skip "curl is not installed"
@@ -47,7 +50,13 @@ as_unit() {
 		set="$set,+${c,,}"
 	done
 	groups=$(unit_key "$unit" SupplementaryGroups | tr ' ' ,)
-	$AS_EXEC setpriv --reuid="$SU" --regid="$SU" --groups="$groups" \
+	# the unit's /proc (ProtectProc=, ProcSubset=): a private proc
+	# mount with its options, as systemd makes it
+	$AS_EXEC unshare -m --propagation private sh -c \
+	    'mount -t proc -o "hidepid=$1,subset=$2" proc /proc; shift 2
+	     exec "$@"' sh "$(unit_key "$unit" ProtectProc)" \
+	    "$(unit_key "$unit" ProcSubset)" \
+	    setpriv --reuid="$SU" --regid="$SU" --groups="$groups" \
 	    --inh-caps="$set" --ambient-caps="$set" --bounding-set="$set" \
 	    -- sh -c 'umask "$1"; shift; exec "$@"' sh \
 	    "$(unit_key "$unit" UMask)" "$@"
@@ -143,6 +152,15 @@ done
 if [ "$T_FAILS" -gt 0 ]; then
 	sed 's/^/    err: /' "$T_TMP/err"
 fi
+# the gate is the operator's choice: a drop-in gives it (memdiag(8))
+conf "$T_TMP/gate.conf" "target = \"$A_PIDFILE\"; allow_gate = true;
+    gate = \"nft\"; calls = 10;"
+expect_status 77 "allow_gate with the nft gate, without CAP_NET_ADMIN: refused" \
+    as_unit memdiag-check "$CHECK_CAPS" "$MEMDIAG" check --all \
+    -c "$T_TMP/gate.conf"
+check "the line names CAP_NET_ADMIN and where to read" grep -q \
+    "CAP_NET_ADMIN.*memdiag(8), PRIVILEGES" "$T_TMP/err"
+check "memlog restored (5)" test "$(kamcmd -s "$A_CTL" cfg.get core memlog)" = 5
 
 # B: the ctl socket given to memdiag's group
 start_kam group -A "CTLGROUP=\"$SU\""
