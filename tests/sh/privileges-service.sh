@@ -3,8 +3,9 @@
 # Kamailios that run as their own user with Debian's 0755 runtime dir:
 # 1. `memdiag check --all` as a dedicated user with exactly the rights of
 #    systemd/memdiag-check.service.in (its groups, ambient capabilities,
-#    bounding set and umask, given with setpriv, and its /proc, a private
-#    mount with ProtectProc= and ProcSubset=) takes its dumps, saves
+#    bounding set and umask, given with setpriv, its /proc, a private
+#    mount with ProtectProc= and ProcSubset=, and its SystemCallFilter=
+#    through libseccomp, tests/tools/seccomp_exec) takes its dumps, saves
 #    the report 0600 in a 0700 state dir of that user, restores memlog;
 # 2. each capability dropped in turn: those a passive check needs refuse
 #    with one line naming the capability and status 77 before the proxy
@@ -38,6 +39,40 @@ done
 # unit_key UNIT KEY: a key's value in one of the units as shipped
 unit_key() { sed -n "s/^$2=//p" "$top_srcdir/systemd/$1.service.in"; }
 
+# the system calls a unit's SystemCallFilter= allows, one per line: its
+# allow-list's groups expanded, less those of its ~deny lines
+expand_calls() {
+	local x
+	for x in "$@"; do
+		case $x in
+		@*) expand_calls $(systemd-analyze syscall-filter "$x" |
+		    sed '1d; /#/d') ;;
+		*) echo "$x" ;;
+		esac
+	done
+}
+unit_calls() {
+	# shellcheck disable=SC2046
+	expand_calls $(unit_key "$1" SystemCallFilter | grep -v '^~') |
+	    sort -u >"$T_TMP/$1.allow"
+	# shellcheck disable=SC2046
+	expand_calls $(unit_key "$1" SystemCallFilter | sed -n 's/^~//p') |
+	    sort -u >"$T_TMP/$1.deny"
+	comm -23 "$T_TMP/$1.allow" "$T_TMP/$1.deny" >"$T_TMP/$1.calls"
+}
+SECCOMP=$top_builddir/tests/tools/seccomp_exec
+if [ -x "$SECCOMP" ] && command -v systemd-analyze >/dev/null; then
+	unit_calls memdiag
+	unit_calls memdiag-check
+	echo "    system calls allowed: $(wc -l <"$T_TMP/memdiag.calls") (memdiag.service)"
+	check "the filter bites: chroot(2) (@privileged) fails even as root" \
+	    sh -c "! '$SECCOMP' '$T_TMP/memdiag.calls' chroot / true 2>/dev/null"
+	check "... and is what refused it (chroot works without)" chroot / true
+else
+	echo "    no seccomp_exec (libseccomp-dev) or systemd-analyze: the units' system-call filters are not applied"
+	SECCOMP=
+fi
+
 # as_unit UNIT CAPS CMD...: CMD as $SU with the unit's groups and umask,
 # and exactly CAPS (CAP_X ...) as ambient capabilities and bounding set;
 # with AS_EXEC=exec it replaces the (sub)shell, so $! is memdiag's PID
@@ -58,7 +93,8 @@ as_unit() {
 	    "$(unit_key "$unit" ProcSubset)" \
 	    setpriv --reuid="$SU" --regid="$SU" --groups="$groups" \
 	    --inh-caps="$set" --ambient-caps="$set" --bounding-set="$set" \
-	    -- sh -c 'umask "$1"; shift; exec "$@"' sh \
+	    -- ${SECCOMP:+"$SECCOMP" "$T_TMP/$unit.calls"} \
+	    sh -c 'umask "$1"; shift; exec "$@"' sh \
 	    "$(unit_key "$unit" UMask)" "$@"
 }
 

@@ -31,3 +31,10 @@ tests_tools_metrics_drive_LDADD = daemon/libmemdiag.a $(MEMDIAG_LIBS)
 tests_tools_notify_listen_SOURCES = tests/tools/notify_listen.c
 # a UDP relay that delays and reorders datagrams (no netem here)
 tests_tools_udp_relay_SOURCES = tests/tools/udp_relay.c
+if HAVE_SECCOMP
+# exec a command under an allow-list of system calls (a unit's filter)
+check_PROGRAMS += tests/tools/seccomp_exec
+tests_tools_seccomp_exec_SOURCES = tests/tools/seccomp_exec.c
+tests_tools_seccomp_exec_CFLAGS = $(AM_CFLAGS) $(SECCOMP_CFLAGS)
+tests_tools_seccomp_exec_LDADD = $(SECCOMP_LIBS)
+endif
