@@ -21,6 +21,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 
 #include "lib/log.h"
 #include "lib/statedir.h"
@@ -34,7 +35,16 @@ static const char *const verdicts[] = { "healthy", "leak", "pool-too-small",
 struct metrics_http {
 	struct evhttp *http;
 	char *text;
+	struct evconnlistener *listener;
+	struct event *resume;	/* accepting again after a pause */
 };
+
+/*
+ * The endpoints alive, for the listener's error callback, whose argument
+ * is evhttp's (one per service in practice).
+ */
+#define METRICS_MAX_ENDPOINTS 4
+static struct metrics_http *endpoints[METRICS_MAX_ENDPOINTS];
 
 /* A label value: backslash, double quote and newline escaped. */
 static void
@@ -260,10 +270,57 @@ loopback(const struct sockaddr *sa)
 	return false;
 }
 
+/*
+ * Limits for an endpoint anything local may reach: a request's headers
+ * (a scrape sends a few hundred bytes), its body (none), and how long a
+ * connection may sit without a complete request.
+ */
+#define METRICS_MAX_HEADERS 8192
+#define METRICS_MAX_BODY 1024
+#define METRICS_TIMEOUT_S 10
+#define METRICS_PAUSE_S 1	/* after accept() fails (no fd left) */
+
+static void
+on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct metrics_http *m = arg;
+
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(m->listener);
+}
+
+/*
+ * accept() failed, most likely out of file descriptors: the listening
+ * socket stays readable, and retrying at once spins a core and floods
+ * the log. Stop accepting for a second, then try again: one line a
+ * second at most while it lasts.
+ */
+static void
+on_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct timeval tv = { METRICS_PAUSE_S, 0 };
+	int e = EVUTIL_SOCKET_ERROR();
+	size_t i;
+
+	(void)arg;
+	evconnlistener_disable(l);
+	for (i = 0; i < METRICS_MAX_ENDPOINTS; i++)
+		if (endpoints[i] != NULL && endpoints[i]->listener == l) {
+			log_warnx("metrics: cannot accept a connection: %s; "
+			    "not accepting for %d s",
+			    evutil_socket_error_to_string(e), METRICS_PAUSE_S);
+			event_add(endpoints[i]->resume, &tv);
+			return;
+		}
+	evconnlistener_enable(l);	/* not ours: as libevent would */
+}
+
 struct metrics_http *
 metrics_http_new(struct event_base *base, const char *listen,
     char *err, size_t errlen)
 {
+	struct evhttp_bound_socket *bound;
 	struct addrinfo hints, *ai = NULL;
 	struct metrics_http *m;
 	char host[256];
@@ -309,12 +366,25 @@ metrics_http_new(struct event_base *base, const char *listen,
 	if ((m->http = evhttp_new(base)) == NULL)
 		fatalx(70, "metrics: out of memory");
 	evhttp_set_gencb(m->http, serve, m);
-	if (evhttp_bind_socket(m->http, host, (ev_uint16_t)port) == -1) {
+	evhttp_set_max_headers_size(m->http, METRICS_MAX_HEADERS);
+	evhttp_set_max_body_size(m->http, METRICS_MAX_BODY);
+	evhttp_set_timeout(m->http, METRICS_TIMEOUT_S);
+	if ((bound = evhttp_bind_socket_with_handle(m->http, host,
+	    (ev_uint16_t)port)) == NULL) {
 		snprintf(err, errlen, "metrics: cannot listen on %s port %d: %s",
 		    host, port, strerror(errno));
 		metrics_http_free(m);
 		return NULL;
 	}
+	m->listener = evhttp_bound_socket_get_listener(bound);
+	m->resume = evtimer_new(base, on_resume, m);
+	for (size_t i = 0; i < METRICS_MAX_ENDPOINTS; i++)
+		if (endpoints[i] == NULL) {
+			endpoints[i] = m;
+			evconnlistener_set_error_cb(m->listener,
+			    on_accept_error);
+			break;
+		}
 	return m;
 }
 
@@ -330,6 +400,11 @@ metrics_http_free(struct metrics_http *m)
 {
 	if (m == NULL)
 		return;
+	for (size_t i = 0; i < METRICS_MAX_ENDPOINTS; i++)
+		if (endpoints[i] == m)
+			endpoints[i] = NULL;
+	if (m->resume != NULL)
+		event_free(m->resume);
 	evhttp_free(m->http);
 	free(m->text);
 	free(m);

@@ -3,7 +3,10 @@
 # tests/tools/metrics_drive): GET /metrics serves the text exposition with
 # Prometheus's content type, the text served changes when it is set
 # again, any other path or method is 404, and an address that is not
-# loopback, or one already taken, is refused with one line.
+# loopback, or one already taken, is refused with one line. Hostile
+# clients (tests/tools/metrics_hostile.py): a 4 MB header is refused and
+# not held, an idle connection is closed, and out of file descriptors it
+# neither spins nor floods the log, and serves again after.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/common.sh"
 command -v curl >/dev/null || skip "curl is not installed"
 
@@ -76,8 +79,41 @@ st=0
 "$DRIVE" "localhost" >/dev/null 2>"$T_TMP/err" || st=$?
 check "no port: refused" sh -c "test $st = 1 && grep -q 'expected HOST:PORT' '$T_TMP/err'"
 
+# hostile clients (it listens on loopback, but anything local may call)
+HOSTILE=$top_srcdir/tests/tools/metrics_hostile.py
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+r0=$(rss "$pid")
+python3 "$HOSTILE" "$PORT" bigheader >"$T_TMP/big" 2>&1 || true
+echo "    4 MB header: $(cat "$T_TMP/big"); RSS $r0 -> $(rss "$pid") kB"
+check "a 4 MB header is refused" grep -Eq "answer: (HTTP/1.1 4[0-9][0-9]|closed)" "$T_TMP/big"
+check "... and not held (RSS grew under 2 MB)" test $(( $(rss "$pid") - r0 )) -lt 2048
+check "... and it still serves" test "$(curl -s -o /dev/null -w '%{http_code}' "$URL/metrics")" = 200
+python3 "$HOSTILE" "$PORT" idle >"$T_TMP/idle" 2>&1 || true
+echo "    an idle connection: $(cat "$T_TMP/idle")"
+check "an idle connection is closed within 15 s" grep -Eq "closed after ([0-9]|1[0-5]) s" "$T_TMP/idle"
+
 kill -TERM "$pid"
 st=0
 wait "$pid" || st=$?
 check "SIGTERM: ends cleanly (status 0)" test "$st" = 0
+
+# out of file descriptors: no spin, no log storm, and back once they go
+PORT=$(free_tcp_port)
+(ulimit -n 24; exec "$DRIVE" "127.0.0.1:$PORT") >"$T_TMP/fd.out" 2>"$T_TMP/fd.err" &
+pid=$!
+t_on_exit "kill $pid 2>/dev/null"
+for i in $(seq 1 50); do grep -q ready "$T_TMP/fd.out" 2>/dev/null && break; sleep 0.1; done
+t0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+python3 "$HOSTILE" "$PORT" flood 40 >"$T_TMP/flood" 2>&1 || true
+t1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+lines=$(wc -l <"$T_TMP/fd.err")
+echo "    40 connections at 24 fds for 3 s: $((t1 - t0)) ticks of CPU, $lines log lines, $(cat "$T_TMP/flood")"
+check "out of fds: under 0.5 s of CPU in 3 s" test $((t1 - t0)) -lt 50
+check "out of fds: a few log lines, not a storm" test "$lines" -le 10
+check "out of fds: it says so" grep -q "cannot accept a connection: Too many open files" "$T_TMP/fd.err"
+sleep 1.5
+check "it serves again once they are gone" test \
+    "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/metrics")" = 200
+kill -TERM "$pid"
+wait "$pid" || true
 finish
