@@ -4,6 +4,7 @@
  * here signals or changes anything.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -306,8 +307,17 @@ procfs_read_file(const char *path, char *buf, size_t len)
 	ssize_t n = 0;
 	int fd;
 
-	if (len == 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	struct stat st;
+
+	/* O_NONBLOCK: a FIFO given as a file must not hang the open */
+	if (len == 0 || (fd = open(path, O_RDONLY | O_CLOEXEC |
+	    O_NONBLOCK)) == -1)
 		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;		/* not a regular file */
+		return -1;
+	}
 	while (have < len - 1) {
 		n = read(fd, buf + have, len - 1 - have);
 		if (n == -1 && errno == EINTR)

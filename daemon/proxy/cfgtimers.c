@@ -4,12 +4,16 @@
  * end_timeout in seconds. An htable item with autoexpire A is freed by
  * the first timer run after A, so it may live up to A + timer_interval.
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/xmalloc.h"
 #include "proxy/cfgtimers.h"
@@ -331,9 +335,23 @@ cfgtimers_read(const char *path, const char *const *defines,
 	char *buf;
 	size_t n;
 
+	struct stat st;
+	int fd;
+
 	memset(out, 0, sizeof(*out));
-	if ((f = fopen(path, "r")) == NULL) {
+	/* O_NONBLOCK: a FIFO given as the config must not hang the open */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
 		return -1;
 	}
 	buf = xmalloc(CFGT_MAX_FILE);

@@ -100,7 +100,8 @@ static int
 file_open(struct logtail *lt, bool at_end)
 {
 	struct stat st;
-	int fd = open(lt->path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO given as the log must not hang the open */
+	int fd = open(lt->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd == -1)
 		return -1;
@@ -183,7 +184,8 @@ file_new(struct logtail *lt, const char *path, char *err, size_t errlen)
 	}
 	if (file_open(lt, true) == -1) {
 		snprintf(err, errlen, "%s: cannot follow the log: %s", path,
-		    strerror(errno));
+		    errno == EINVAL ?
+		    "not a regular file" : strerror(errno));
 		free(dir);
 		return -1;
 	}

@@ -120,7 +120,7 @@ pid_from_file(const char *path, pid_t *pid, char *err, size_t errlen)
 
 	if (procfs_read_file(path, buf, sizeof(buf)) < 0) {
 		snprintf(err, errlen, "%s: cannot read pid file: %s", path,
-		    strerror(errno));
+		    errno == EINVAL ? "not a regular file" : strerror(errno));
 		return errno == ENOENT ? EX_MD_UNAVAILABLE : EX_MD_NOINPUT;
 	}
 	v = strtol(buf, &end, 10);

@@ -11,6 +11,7 @@ TESTS += \
 	tests/sh/diag-probe.sh \
 	tests/sh/layers.sh \
 	tests/sh/unit-exposure.sh \
+	tests/sh/fifo-inputs.sh \
 	tests/sh/analyze-cli.sh \
 	tests/sh/fuzz-replay.sh \
 	tests/sh/kamailio-dumps.sh \
