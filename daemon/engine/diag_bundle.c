@@ -10,7 +10,6 @@
  * they were before memdiag lowered them). Directory 0700, files 0600.
  */
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,7 +23,6 @@
 
 #include "engine/diag_bundle.h"
 #include "engine/diag_priv.h"
-#include "lib/child.h"
 #include "lib/exitcodes.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
@@ -33,7 +31,6 @@
 
 #define BUNDLE_MAGIC "memdiag bundle"
 #define BUNDLE_LOG_MAX (64ULL << 20)	/* of the run's log, the latest */
-#define BUNDLE_EXEC_TIMEOUT 5.0
 #define BUNDLE_RPC_TIMEOUT 3.0
 
 
@@ -123,60 +120,6 @@ bundle_close(FILE *f, const char *dir, const char *name, char *err,
 	return 0;
 }
 
-static void
-bundle_output(void *arg, pid_t pid, const char *buf, size_t len)
-{
-	(void)pid;
-	fwrite(buf, 1, len, arg);
-}
-
-/*
- * argv's output (stdout and stderr) into f, killed after the timeout;
- * the proxy's executable is run, never a shell.
- */
-static void
-run_into(FILE *f, char *const argv[])
-{
-	struct child_opts o = {
-		.path = argv[0],
-		.timeout = BUNDLE_EXEC_TIMEOUT,
-		.keep_fd = -1,
-		.capture = true,
-	};
-	char err[256];
-	int status;
-	bool timedout;
-
-	fprintf(f, "$ %s %s\n", argv[0], argv[1]);
-	fflush(f);
-	if (child_run(argv, &o, bundle_output, f, &status, &timedout, err,
-	    sizeof(err)) == -1) {
-		fprintf(f, "(cannot run it: %s)\n\n", err);
-		return;
-	}
-	if (timedout)
-		fprintf(f, "(killed after %.0f s)\n", BUNDLE_EXEC_TIMEOUT);
-	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-		fprintf(f, "(exit status %d)\n", WEXITSTATUS(status));
-	else if (WIFSIGNALED(status) || !WIFEXITED(status))
-		fprintf(f, "(killed by signal %d)\n", WTERMSIG(status));
-	fprintf(f, "\n");
-}
-
-static void
-write_version(struct diag *d, FILE *f)
-{
-	char exe[64], *v[] = { exe, "-v", NULL }, *i[] = { exe, "-I", NULL };
-
-	fprintf(f, "%s pid %d: %s%s\nover RPC: %s\n\n", d->t->flavour,
-	    (int)d->t->main.pid, d->t->exe, d->t->exe_deleted ?
-	    " (replaced on disk since it started; what runs is shown)" : "",
-	    d->version ? d->version : "?");
-	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)d->t->main.pid);
-	run_into(f, v);
-	run_into(f, i);
-}
-
 /* One RPC's first value, or {"error": ...}. */
 static json_t *
 rpc_json(struct diag *d, const char *method, const char *a1, const char *a2)
@@ -204,6 +147,32 @@ rpc_json(struct diag *d, const char *method, const char *a1, const char *a2)
 		return v;
 	}
 	return j;
+}
+
+/*
+ * The proxy's version and build, as it says them over RPC. Never by
+ * running its executable: /proc/PID/exe would run with memdiag's rights,
+ * and a PID keeps its start time across execve, so what runs there now
+ * is not what was verified.
+ */
+static void
+write_version(struct diag *d, FILE *f)
+{
+	static const char *const what[] = { "core.info", "core.flags" };
+	size_t i;
+
+	fprintf(f, "%s pid %d: %s%s\nover RPC: %s\n\n", d->t->flavour,
+	    (int)d->t->main.pid, d->t->exe, d->t->exe_deleted ?
+	    " (replaced on disk since it started)" : "",
+	    d->version ? d->version : "?");
+	for (i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
+		json_t *j = rpc_json(d, what[i], NULL, NULL);
+		char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+		fprintf(f, "$ rpc %s\n%s\n\n", what[i], text ? text : "?");
+		free(text);
+		json_decref(j);
+	}
 }
 
 /* A core setting as it was before memdiag changed it. */
