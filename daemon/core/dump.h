@@ -94,6 +94,10 @@ void dump_result_free(struct dump_result *);
 /* Keep one dump per (PID, pool): the last complete one, else the last.
  * (Kamailio can print a child's pkg twice for one request; see dumper.) */
 void dump_result_keep_last(struct dump_result *);
+/* Keep only the dumps and memory errors of these PIDs (and those whose
+ * PID the log did not say): a shared log carries anyone's lines. */
+void dump_result_keep_pids(struct dump_result *, const long *pids,
+    size_t npids);
 
 const char *dump_pool_name(enum dump_pool);	/* "shm", "pkg" or NULL */
 const char *dump_alloc_name(enum dump_alloc);	/* "qm", ... or NULL */

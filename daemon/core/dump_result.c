@@ -66,6 +66,40 @@ dump_result_keep_last(struct dump_result *r)
 	free(keep);
 }
 
+static bool
+pid_in(long pid, const long *pids, size_t n)
+{
+	size_t i;
+
+	if (pid < 0)
+		return true;
+	for (i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return true;
+	return false;
+}
+
+void
+dump_result_keep_pids(struct dump_result *r, const long *pids, size_t npids)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->ndumps; i++) {
+		if (pid_in(r->dumps[i].pid, pids, npids))
+			r->dumps[n++] = r->dumps[i];
+		else
+			dump_free_one(&r->dumps[i]);
+	}
+	r->ndumps = n;
+	for (i = n = 0; i < r->nerrors; i++) {
+		if (pid_in(r->errors[i].pid, pids, npids))
+			r->errors[n++] = r->errors[i];
+		else
+			free(r->errors[i].text);
+	}
+	r->nerrors = n;
+}
+
 static void
 corruption_free(struct dump_corruption *c, size_t n)
 {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/diag_priv.h"
+#include "proxy/dumper.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
@@ -87,6 +88,7 @@ diag_before_read(struct diag *d)
 	}
 	free(pids);
 	d->before = dump_parser_finish(p);
+	dumper_keep_target(d->t, d->before);
 	keep_ours(d, d->before);
 	for (i = 0; i < d->before->nerrors; i++)
 		n += d->before->errors[i].count;

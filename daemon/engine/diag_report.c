@@ -12,6 +12,7 @@
 #include "engine/diag_bundle.h"
 #include "engine/diag_judge.h"
 #include "engine/diag_priv.h"
+#include "proxy/dumper.h"
 #include "lib/exitcodes.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
@@ -213,6 +214,7 @@ diag_report(struct diag *d)
 	diag_progress_end();	/* the report starts at a clean line */
 	if (d->parser != NULL) {
 		d->errs = dump_parser_finish(d->parser);
+		dumper_keep_target(d->t, d->errs);
 		d->parser = NULL;
 		nerr += d->errs->nerrors;
 	}

@@ -14,6 +14,7 @@
 
 #include <event2/event.h>
 
+#include "core/logline.h"
 #include "core/memerr.h"
 #include "engine/attach.h"
 #include "face/conf.h"
@@ -77,13 +78,28 @@ trigger(struct watcher *w, const char *why)
 	service_spawn(w, why);
 }
 
+/*
+ * A memory error counts only from the proxy's own processes: a shared
+ * syslog file or socket carries any process's lines, and anything may
+ * write "out of memory". A line that names no PID is the proxy's own
+ * file's (-E). pid < 0: not said.
+ */
 static void
-log_line(struct watcher *w, const char *msg, size_t len)
+log_line(struct watcher *w, long pid, const char *msg, size_t len)
 {
 	enum dump_pool pool;
 
 	if (!memerr_classify(msg, len, &pool))
 		return;
+	if (pid >= 0 && w->tgt != NULL && target_find(w->tgt, (pid_t)pid) ==
+	    NULL) {
+		target_refresh_children(w->tgt);	/* a new child? */
+		if (target_find(w->tgt, (pid_t)pid) == NULL) {
+			log_debug("%s: a memory error from pid %ld, not the "
+			    "proxy's: ignored", w->t->name, pid);
+			return;
+		}
+	}
 	if (w->errors++ == 0)
 		snprintf(w->first_error, sizeof(w->first_error), "%.*s",
 		    (int)(len > 150 ? 150 : len), msg);
@@ -106,7 +122,10 @@ log_flush(struct watcher *w)
 static void
 log_line_cb(void *arg, const char *line, size_t len)
 {
-	log_line(arg, line, len);
+	struct logline ll;
+
+	logline_parse(line, len, &ll);
+	log_line(arg, ll.pid, line, len);
 }
 
 static void
@@ -123,8 +142,7 @@ tail_message(void *arg, long pid, const char *msg, size_t len)
 {
 	struct watcher *w = arg;
 
-	(void)pid;
-	log_line(w, msg, len);
+	log_line(w, pid, msg, len);
 	log_flush(w);
 }
 

@@ -255,6 +255,25 @@ dump_child(struct dumper *d, struct target *t, struct settings *s,
 		    "SIGUSR1", o->timeout);
 }
 
+void
+dumper_keep_target(const struct target *t, struct dump_result *r)
+{
+	long *pids;
+	size_t i, n = 0;
+
+	if (t == NULL || r == NULL)
+		return;
+	pids = xcalloc(2 * (t->nkids + 1), sizeof(*pids));
+	pids[n++] = t->main.pid;
+	pids[n++] = t->main.nspid;
+	for (i = 0; i < t->nkids; i++) {
+		pids[n++] = t->kids[i].pid;
+		pids[n++] = t->kids[i].nspid;
+	}
+	dump_result_keep_pids(r, pids, n);
+	free(pids);
+}
+
 int
 dumper_run(struct event_base *base, struct target *t, struct settings *s,
     const char *logspec, const struct dumper_opts *o,
@@ -317,6 +336,7 @@ dumper_run(struct event_base *base, struct target *t, struct settings *s,
 	 * reading the current value: a child idle through two requests prints
 	 * twice. The copies are alike; keep one. */
 	dump_result_keep_last(res->dumps);
+	dumper_keep_target(t, res->dumps);
 	logtail_free(d.lt);
 	event_free(d.sigint);
 	event_free(d.sigterm);

@@ -68,4 +68,9 @@ int dumper_run(struct event_base *base, struct target *t, struct settings *s,
 void dumper_result_clear(struct dumper_result *);
 const char *dumper_path_name(enum dumper_path);
 
+/* The target's processes' dumps and memory errors only, by PID or
+ * namespace PID (what a containerized proxy's lines show): a shared log
+ * carries anyone's lines, and anything may write "out of memory". */
+void dumper_keep_target(const struct target *, struct dump_result *);
+
 #endif

@@ -78,6 +78,12 @@ check "metrics on the loopback endpoint" wait_for 10 sh -c \
 check "nothing else answers there" sh -c \
     "! curl -sf http://127.0.0.1:$M/other >/dev/null"
 
+# 0. a line from another process in the proxy's log is not the proxy's
+echo "0(4194000) ERROR: <core> [core/mem/q_malloc.c:423]: qm_malloc(): qm_malloc(0x7f, 4096) called from x: y(1) - not enough free shm memory" >>"$A_LOG"
+sleep 3
+check "a memory error from a PID not the proxy's starts nothing" sh -c \
+    "! grep -q 'STATUS=small: diagnosing' '$T_TMP/notify'"
+
 # 1. allocation failures on the passive target: a passive diagnosis
 burst "$A_PORT"
 check "the burst made the proxy log allocation failures" test "$(failures "$A_LOG")" -gt 0
