@@ -424,8 +424,8 @@ const struct gate_ops gate_hook_ops = {
 static int
 hook_cleanup_one(const char *path)
 {
-	json_error_t jerr;
-	json_t *o = json_load_file(path, 0, &jerr), *argv, *v;
+	char lerr[512];
+	json_t *o = statedir_load(path, lerr, sizeof(lerr)), *argv, *v;
 	json_int_t opid = 0, ost = 0, wpid = 0, wst = 0, timeout = 10;
 	char **av, err[512];
 	size_t i;
@@ -436,8 +436,11 @@ hook_cleanup_one(const char *path)
 	    "watchdog_starttime", &wst, "open", &argv, "timeout",
 	    &timeout) != 0 || !json_is_array(argv) ||
 	    json_array_size(argv) == 0) {
-		log_warnx("%s: not a memdiag gate state file (%s); left alone",
-		    path, o ? "wrong keys" : jerr.text);
+		if (o == NULL)
+			log_warnx("%s; left alone", lerr);
+		else
+			log_warnx("%s: not a memdiag gate state file (wrong "
+			    "keys); left alone", path);
 		json_decref(o);
 		return -1;
 	}

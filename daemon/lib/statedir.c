@@ -107,3 +107,61 @@ bad:
 	unlink(tmp);
 	return write_fail(err, errlen, path, e);
 }
+
+int
+statedir_check_own(int fd, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		return write_fail(err, errlen, path, errno);
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		return -1;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
+		snprintf(err, errlen, "%s: owned by uid %u, mode %04o: not "
+		    "memdiag's own (uid %u, writable by it alone)", path,
+		    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
+		    (unsigned)geteuid());
+		return -1;
+	}
+	return 0;
+}
+
+json_t *
+statedir_load(const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	json_error_t je;
+	struct stat st;
+	json_t *j;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (lstat(dirname(dir), &st) == -1) {
+		write_fail(err, errlen, dir, errno);
+		return NULL;
+	}
+	if (!S_ISDIR(st.st_mode) || (st.st_uid != geteuid() &&
+	    st.st_uid != 0) || (st.st_mode & 022) != 0) {
+		snprintf(err, errlen, "%s: owned by uid %u, mode %04o: a "
+		    "directory others may write", dir, (unsigned)st.st_uid,
+		    (unsigned)(st.st_mode & 07777));
+		return NULL;
+	}
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) == -1) {
+		write_fail(err, errlen, path, errno);
+		return NULL;
+	}
+	if (statedir_check_own(fd, path, err, errlen) != 0) {
+		close(fd);
+		return NULL;
+	}
+	j = json_loadfd(fd, 0, &je);
+	close(fd);
+	if (j == NULL)
+		snprintf(err, errlen, "%s:%d: %s", path, je.line, je.text);
+	return j;
+}

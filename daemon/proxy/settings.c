@@ -181,8 +181,8 @@ settings_free(struct settings *s)
 static int
 cleanup_one(const char *path)
 {
-	json_error_t jerr;
-	json_t *o = json_load_file(path, 0, &jerr), *arr, *v;
+	char lerr[512];
+	json_t *o = statedir_load(path, lerr, sizeof(lerr)), *arr, *v;
 	json_int_t ppid = 0, pst = 0, opid = 0, ost = 0;
 	const char *rpc = NULL;
 	struct settings s;
@@ -194,8 +194,11 @@ cleanup_one(const char *path)
 	    "proxy_pid", &ppid, "proxy_starttime", &pst, "rpc", &rpc,
 	    "owner_pid", &opid, "owner_starttime", &ost, "settings",
 	    &arr) != 0 || !json_is_array(arr)) {
-		log_warnx("%s: not a memdiag state file (%s); left alone", path,
-		    o ? "wrong keys" : jerr.text);
+		if (o == NULL)
+			log_warnx("%s; left alone", lerr);
+		else
+			log_warnx("%s: not a memdiag state file (wrong keys); "
+			    "left alone", path);
 		json_decref(o);
 		return -1;
 	}

@@ -28,6 +28,7 @@
 
 #include "lib/exitcodes.h"
 #include "lib/procfs.h"
+#include "lib/statedir.h"
 #include "lib/xmalloc.h"
 #include "proxy/target.h"
 #include "proxy/target_priv.h"
@@ -538,11 +539,23 @@ target_lock(const struct target *t, const char *dir, int *fd, char *err,
 	}
 	snprintf(path, sizeof(path), "%s/%s-%d-%llu.lock", dir, t->flavour,
 	    (int)t->main.pid, t->main.starttime);
-	lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	/* never through a symlink, and only a file of our own: a lock
+	 * planted by someone else could make memdiag truncate any file */
+	lfd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC,
+	    0640);
+	if (lfd == -1 && errno == ELOOP) {
+		snprintf(err, errlen, "%s: a symlink, not memdiag's lock: "
+		    "refused", path);
+		return EX_MD_REFUSED;
+	}
 	if (lfd == -1) {
 		snprintf(err, errlen, "%s: cannot open: %s", path,
 		    strerror(errno));
 		return EX_MD_INTERNAL;
+	}
+	if (statedir_check_own(lfd, path, err, errlen) != 0) {
+		close(lfd);
+		return EX_MD_REFUSED;
 	}
 	if (flock(lfd, LOCK_EX | LOCK_NB) == -1) {
 		n = pread(lfd, buf, sizeof(buf) - 1, 0);

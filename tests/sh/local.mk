@@ -12,6 +12,7 @@ TESTS += \
 	tests/sh/layers.sh \
 	tests/sh/unit-exposure.sh \
 	tests/sh/fifo-inputs.sh \
+	tests/sh/statedir-trust.sh \
 	tests/sh/analyze-cli.sh \
 	tests/sh/fuzz-replay.sh \
 	tests/sh/kamailio-dumps.sh \
