@@ -2,8 +2,11 @@
  * The hook gate: operator-supplied commands close and open the gate (run
  * with argv, never a shell, with a timeout, their output logged). A hook
  * has no kernel-side timeout, so a watchdog process outlives memdiag: it
- * waits on memdiag's pidfd and runs the open command if memdiag dies, or
- * when the budget has run out and memdiag has not opened the gate itself.
+ * waits on memdiag's pidfd and runs the open command if memdiag dies,
+ * when the budget has run out and memdiag has not opened the gate itself,
+ * or when memdiag stops renewing its lease (hung, stopped): each refresh
+ * renews it for the element timeout plus a second, as the nft gate's
+ * elements expire in the kernel.
  * A state file under the run directory names the owner and the open
  * command, so that gate_cleanup opens the gate of a run whose memdiag and
  * watchdog are both gone (systemd kills the whole cgroup on stop).
@@ -39,6 +42,8 @@
 
 /* The watchdog waits this long past the budget for memdiag to open. */
 #define HOOK_WATCHDOG_GRACE 2
+/* A lease outlives the element timeout it was renewed for by this. */
+#define HOOK_LEASE_GRACE 1
 
 struct hook_gate {
 	char *state;		/* the state file */
@@ -207,6 +212,8 @@ watchdog_main(const struct gate_spec *s, const char *state, int pidfd,
     int standdown, double budget_left)
 {
 	double deadline = clock_mono() + budget_left + HOOK_WATCHDOG_GRACE;
+	double lease_s = (double)s->element_timeout + HOOK_LEASE_GRACE;
+	double lease = clock_mono() + lease_s;
 	const char *why = NULL;
 	char err[512];
 
@@ -220,13 +227,19 @@ watchdog_main(const struct gate_spec *s, const char *state, int pidfd,
 			{ .fd = pidfd, .events = POLLIN },
 			{ .fd = standdown, .events = POLLIN },
 		};
-		double left = deadline - clock_mono();
+		double now = clock_mono();
+		double left = (deadline < lease ? deadline : lease) - now;
 		char c;
 		ssize_t n;
 
-		if (left <= 0) {
+		if (deadline - now <= 0) {
 			why = "the gate's budget ran out and memdiag did not "
 			    "open it";
+			break;
+		}
+		if (lease - now <= 0) {
+			why = "memdiag stopped renewing the gate (hung or "
+			    "stopped)";
 			break;
 		}
 		if (poll(pfd, 2, (int)(left * 1000) + 1) == -1) {
@@ -239,6 +252,10 @@ watchdog_main(const struct gate_spec *s, const char *state, int pidfd,
 			n = read(standdown, &c, 1);
 			if (n == 1 && c == 'o')
 				_exit(0);	/* memdiag opened it */
+			if (n == 1 && c == 'r') {	/* renewed */
+				lease = clock_mono() + lease_s;
+				continue;
+			}
 			if (n == -1 && errno == EINTR)
 				continue;
 			why = "memdiag died";
@@ -301,7 +318,9 @@ watchdog_start(struct gate *g, struct hook_gate *h, char *err, size_t errlen)
 	h->watchdog = pid;
 	h->standdown = p[1];
 	log_info("gate watchdog started (pid %d): it opens the gate if memdiag "
-	    "dies, or %d s after the budget", (int)pid, HOOK_WATCHDOG_GRACE);
+	    "dies, stops renewing it for %u s, or %d s after the budget",
+	    (int)pid, g->spec.element_timeout + HOOK_LEASE_GRACE,
+	    HOOK_WATCHDOG_GRACE);
 	return 0;
 }
 
@@ -376,6 +395,12 @@ hook_refresh(struct gate *g, unsigned timeout, char *err, size_t errlen)
 	    h->watchdog) {
 		h->watchdog = 0;
 		snprintf(err, errlen, "the gate watchdog exited");
+		return GATE_ERROR;
+	}
+	/* renew the lease: a memdiag that stops doing this is opened */
+	if (h->watchdog > 0 && write(h->standdown, "r", 1) != 1) {
+		snprintf(err, errlen, "the gate watchdog: cannot renew: %s",
+		    strerror(errno));
 		return GATE_ERROR;
 	}
 	return GATE_OK;

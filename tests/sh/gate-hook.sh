@@ -1,7 +1,8 @@
 #!/bin/bash
 # The hook gate: operator commands that succeed, fail and hang (each run
 # with argv, a timeout and its output logged), the watchdog that opens
-# after memdiag is killed with SIGKILL or stopped past its budget, and
+# after memdiag is killed with SIGKILL, stopped past its budget, or
+# stopped long enough that it no longer renews its lease (11 s), and
 # start-up opening a dead run's hook gate while a live run's is left alone.
 # The hooks only write to a file, so this needs no namespace; the target
 # is a real Kamailio on 127.0.0.1.
@@ -124,6 +125,24 @@ check "the watchdog opened a stopped memdiag's gate" wait_mark open 8
 took=$(since "$t0")
 echo "    opened $took s after SIGSTOP (budget 2 s)"
 check "at the budget plus the watchdog's 2 s grace ($took s)" le "$took" 5
+kill -KILL "$GATE_PID"
+kill -CONT "$GATE_PID" 2>/dev/null || true
+gate_wait 2>/dev/null
+
+# --- a stopped memdiag with budget to spare: its lease runs out ---
+rm -f "$MARK"
+gate_bg --hold 60 --budget 900 --close-cmd "$HOOK close $MARK" \
+    --open-cmd "$HOOK open $MARK"
+check "closed before SIGSTOP (budget 900 s)" wait_mark close 5
+t0=$(now)
+kill -STOP "$GATE_PID"
+check "the watchdog opened a stopped memdiag's gate" wait_mark open 15
+took=$(since "$t0")
+echo "    opened $took s after SIGSTOP (budget 900 s)"
+check "within the 10 s lease and its second ($took s), like nft's elements" \
+    le "$took" 11.5
+check "the watchdog says why" grep -q "stopped renewing the gate" \
+    "$T_TMP/gate.err"
 kill -KILL "$GATE_PID"
 kill -CONT "$GATE_PID" 2>/dev/null || true
 gate_wait 2>/dev/null
