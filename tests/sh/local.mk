@@ -50,6 +50,7 @@ TESTS += \
 	tests/sh/privileges-service.sh
 
 FULL_TESTS += \
+	tests/sh/deb-package.sh \
 	tests/sh/diag-matrix-versions.sh \
 	tests/sh/diag-live-matrix.sh \
 	tests/sh/call-timeout.sh \
