@@ -287,9 +287,21 @@ on_child_exit(void *arg, int wst, bool timedout)
 	if (WIFEXITED(wst))
 		log_info("%s: the diagnosis ended with status %d", w->t->name,
 		    w->last_status);
-	else
+	else {
+		int gf = 0, sf = 0, g, r;
+
 		log_warnx("%s: the diagnosis died of signal %d", w->t->name,
 		    WTERMSIG(wst));
+		/* it could not open its gate or restore the proxy's settings
+		 * itself: what `memdiag cleanup` does, now (only a dead
+		 * owner's files are acted on) */
+		g = gate_cleanup(s->conf->rundir, &gf);
+		r = settings_cleanup(s->conf->statedir, &sf);
+		log_info("%s: after the dead diagnosis: opened %d gate%s, "
+		    "restored the settings of %d run%s%s", w->t->name, g,
+		    g == 1 ? "" : "s", r, r == 1 ? "" : "s", gf || sf ?
+		    "; some could not be (see above)" : "");
+	}
 	service_watch_history(w);
 	w->last_diag = (double)time(NULL);
 	w->window_n = w->nfloors = 0;
