@@ -32,3 +32,25 @@ tests_fuzz_fuzz_conf_LDADD = daemon/libmemdiag.a $(MEMDIAG_LIBS)
 endif
 
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/crashes tests/fuzz/capture-binrpc.sh
+
+if ENABLE_FUZZING
+# make fuzz-run [FUZZ_SECONDS=600]: each fuzzer that long on its committed
+# corpus; the inputs that add coverage are merged into tests/fuzz/corpus/
+# NAME (commit them), a
+# crash lands in tests/fuzz/crashes/NAME (fix it, commit it: make check
+# replays both)
+FUZZ_SECONDS = 600
+fuzz-run: $(noinst_PROGRAMS)
+	@for f in dump sip binrpc conf; do \
+	    mkdir -p $(srcdir)/tests/fuzz/corpus/$$f \
+	        $(srcdir)/tests/fuzz/crashes/$$f || exit 1; \
+	    echo "== fuzz_$$f for $(FUZZ_SECONDS) s"; \
+	    rm -rf fuzz-new-$$f && mkdir fuzz-new-$$f || exit 1; \
+	    ./tests/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) \
+	        -artifact_prefix=$(srcdir)/tests/fuzz/crashes/$$f/ \
+	        fuzz-new-$$f $(srcdir)/tests/fuzz/corpus/$$f || exit 1; \
+	    ./tests/fuzz/fuzz_$$f -merge=1 $(srcdir)/tests/fuzz/corpus/$$f \
+	        fuzz-new-$$f >/dev/null 2>&1 || exit 1; \
+	    rm -rf fuzz-new-$$f; \
+	done
+endif
