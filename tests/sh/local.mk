@@ -46,6 +46,7 @@ TESTS += \
 	tests/sh/metrics-http.sh \
 	tests/sh/chart-render.sh \
 	tests/sh/service.sh \
+	tests/sh/service-child-crash.sh \
 	tests/sh/check-cmd.sh \
 	tests/sh/privileges-service.sh
 
