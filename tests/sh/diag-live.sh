@@ -5,7 +5,8 @@
 # htable item per Call-ID) is named with its bytes per INVITE, within
 # 10 % of the site's growth in the proxy's own dumps taken around the
 # window; the same traffic without the leak is healthy with its
-# sensitivity stated; no traffic is inconclusive, never healthy.
+# sensitivity stated; no traffic is inconclusive, never healthy. memdiag's
+# own CPU while it observes stays under 1 % of a core.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/kam.sh"
 command -v jq >/dev/null || skip "jq is not installed"
@@ -17,8 +18,9 @@ users() {	# CALLS: the users, in the background
 	t_on_exit "kill $USERS 2>/dev/null"
 	sleep 3
 }
-observe() {
-	"$MEMDIAG" --target "$KAM_PID" --passive --observe "$1" \
+observe() {	# its CPU on the last line of stderr: "cpu USER SYS real REAL"
+	local TIMEFORMAT='cpu %3U %3S real %3R'
+	time "$MEMDIAG" --target "$KAM_PID" --passive --observe "$1" \
 	    --state-dir "$T_TMP/s" --run-dir "$T_TMP/r" --json
 }
 invites() {
@@ -52,6 +54,10 @@ check "the requests per method are counted" jq -e \
     '.pools[0].requests.INVITE > 500 and .observe_seconds >= 55' "$T_TMP/out"
 check "no gate and no test call" grep -q "no gate, no test call" \
     "$T_TMP/err"
+cpu=$(awk '$1 == "cpu" { printf "%.2f", 100 * ($2 + $3) / $5 }' "$T_TMP/err")
+echo "    memdiag's own CPU while observing: $cpu % of a core ($(grep '^cpu' "$T_TMP/err"))"
+check "memdiag's own CPU under 1 % of a core ($cpu %)" awk -v c="$cpu" \
+    'BEGIN { exit !(c != "" && c < 1) }'
 kill "$USERS" 2>/dev/null || true
 kam_stop
 
