@@ -24,6 +24,7 @@
 #define GROWTH_FRAG_SHARE 0.02	/* fragments added: beyond this share of
 				 * the count held ... */
 #define GROWTH_FRAG_MIN 3	/* ... and at least this many */
+#define GROWTH_IN_STEP 0.999	/* two counts this correlated: one line */
 
 const char *
 growth_class_name(enum growth_class c)
@@ -189,6 +190,25 @@ irls(const struct fitin *in, struct fitout *out)
 	out->ok = isfinite(out->b) && isfinite(out->se_b);
 }
 
+/* Pearson's correlation of two series; 0 when either is flat. */
+static double
+correlation(const double *x, const double *y, size_t n)
+{
+	double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		mx += x[i] / (double)n;
+		my += y[i] / (double)n;
+	}
+	for (i = 0; i < n; i++) {
+		sxy += (x[i] - mx) * (y[i] - my);
+		sxx += (x[i] - mx) * (x[i] - mx);
+		syy += (y[i] - my) * (y[i] - my);
+	}
+	return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : 0;
+}
+
 static double
 spread(const double *v, size_t n)
 {
@@ -311,10 +331,13 @@ growth_fit_site(const struct growth_input *in, const struct growth_site *site,
 			f->method = m;
 			break;
 		}
-	/* named counts that grew in step cannot be told apart: say both */
+	/* named counts that grew in step cannot be told apart: say both
+	 * (as well fitting, or the two counts nearly one line: a steady
+	 * mix of calls and registrations) */
 	for (m = 0; m < GROWTH_METHODS - 1; m++)
-		if (m != f->method && rss_ok(fits, m, tol) && (f->also < 0 ||
-		    fits[m].rss < fits[f->also].rss))
+		if (m != f->method && fits[m].ok && (rss_ok(fits, m, tol) ||
+		    correlation(xs[m], xs[f->method], n) > GROWTH_IN_STEP) &&
+		    (f->also < 0 || fits[m].rss < fits[f->also].rss))
 			f->also = m;
 	best = fits[f->method];
 	f->level = median_abs(bytes, half ? half : 1);

@@ -1,6 +1,8 @@
 #!/bin/bash
 # make check-full: the observed diagnosis (--observe) under the users'
-# own traffic on qm, fm and tlsf: a leak per INVITE, 8 bytes per INVITE
+# own traffic on qm, fm and tlsf: a leak per INVITE, a leak per REGISTER
+# only (users that also register: named per REGISTER, or per INVITE or
+# REGISTER when the two counts grew in step), 8 bytes per INVITE
 # with no new fragment, an item every call keeps for 15 s only (levels
 # off: not a leak), and a healthy proxy whose rate doubles mid-window.
 # LIVE_ALLOCS and LIVE_SCENARIOS choose a subset.
@@ -9,9 +11,10 @@
 command -v jq >/dev/null || skip "jq is not installed"
 
 USERS=
+MIX=ok
 users() {	# RATE CALLS
 	"$MEMDIAG" call --proxy "127.0.0.1:$KAM_PORT" --calls "$2" \
-	    --rate "$1" --concurrency 60 >/dev/null 2>&1 &
+	    --rate "$1" --concurrency 60 --mix "$MIX" >/dev/null 2>&1 &
 	t_on_exit "kill $! 2>/dev/null"
 	USERS="$USERS $!"
 }
@@ -20,8 +23,11 @@ stop_users() { kill $USERS 2>/dev/null || true; USERS=; }
 # scenario ALLOC NAME: defines, window, expected status, checks
 live() {
 	local alloc=$1 name=$2 defs obs want
+	MIX=ok
 	case $name in
 	leak) defs="-A WITH_LEAK"; obs=90; want=2 ;;
+	register) defs="-A WITH_REGISTRAR -A WITH_REG_LEAK"; obs=90; want=2
+		MIX=ok:4,register:1 ;;
 	grow) defs="-A WITH_GROW"; obs=150; want=2 ;;
 	held) defs="-A WITH_HELD"; obs=90; want=0 ;;
 	double) defs=""; obs=90; want=0 ;;
@@ -47,6 +53,11 @@ live() {
 		    '.pools[0].suspects[0] | (.func | test("ht_cell_new|ht_set_cell")) and .method == "INVITE"' \
 		    "$T_TMP/out" ;;
 	esac
+	[ "$name" = register ] && check \
+	    "$alloc register: the htable site first, per REGISTER (or both)" \
+	    jq -e '.pools[0].suspects[0] | .func == "ht_cell_new" and
+	        (.method == "REGISTER" or .or_method == "REGISTER")' \
+	    "$T_TMP/out"
 	[ "$name" = grow ] && check "$alloc grow: 8 bytes per INVITE, +-10 %" \
 	    jq -e '.pools[0].suspects[0].bytes_per_request | . > 7.2 and . < 8.8' \
 	    "$T_TMP/out"
@@ -55,7 +66,7 @@ live() {
 }
 
 for alloc in ${LIVE_ALLOCS:-qm fm tlsf}; do
-	for name in ${LIVE_SCENARIOS:-leak grow held double}; do
+	for name in ${LIVE_SCENARIOS:-leak register grow held double}; do
 		live "$alloc" "$name"
 	done
 done
