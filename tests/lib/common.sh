@@ -38,6 +38,16 @@ expect_status() {
 	fi
 }
 
+# wait_for SECONDS CMD...: poll every 0.1 s until CMD succeeds
+wait_for() {
+	local n=$(( $1 * 10 )) i; shift
+	for i in $(seq 1 "$n"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 finish() {
 	if [ "$T_FAILS" -gt 0 ]; then
 		echo "$T_NAME: $T_FAILS of $T_COUNT checks failed"

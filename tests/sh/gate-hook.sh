@@ -114,38 +114,38 @@ check "the watchdog says why" grep -q "memdiag died" "$T_TMP/gate.err"
 sleep 0.3
 check "and removed the state file" [ "$(states)" = 0 ]
 
+# stop_gated BUDGET SECONDS: a hook gate closed, then memdiag stopped
+# (SIGSTOP); the watchdog must open it within SECONDS; $took is how long
+# it took. stopped_end kills that memdiag.
+stop_gated() {
+	rm -f "$MARK"
+	gate_bg --hold 60 --budget "$1" --close-cmd "$HOOK close $MARK" \
+	    --open-cmd "$HOOK open $MARK"
+	check "closed before SIGSTOP (budget $1 s)" wait_mark close 5
+	t0=$(now)
+	kill -STOP "$GATE_PID"
+	check "the watchdog opened a stopped memdiag's gate" wait_mark open "$2"
+	took=$(since "$t0")
+	echo "    opened $took s after SIGSTOP (budget $1 s)"
+}
+stopped_end() {
+	kill -KILL "$GATE_PID"
+	kill -CONT "$GATE_PID" 2>/dev/null || true
+	gate_wait 2>/dev/null
+}
+
 # --- the watchdog opens at the budget when memdiag is stopped ---
-rm -f "$MARK"
-gate_bg --hold 60 --budget 2 --close-cmd "$HOOK close $MARK" \
-    --open-cmd "$HOOK open $MARK"
-check "closed before SIGSTOP" wait_mark close 5
-t0=$(now)
-kill -STOP "$GATE_PID"
-check "the watchdog opened a stopped memdiag's gate" wait_mark open 8
-took=$(since "$t0")
-echo "    opened $took s after SIGSTOP (budget 2 s)"
+stop_gated 2 8
 check "at the budget plus the watchdog's 2 s grace ($took s)" le "$took" 5
-kill -KILL "$GATE_PID"
-kill -CONT "$GATE_PID" 2>/dev/null || true
-gate_wait 2>/dev/null
+stopped_end
 
 # --- a stopped memdiag with budget to spare: its lease runs out ---
-rm -f "$MARK"
-gate_bg --hold 60 --budget 900 --close-cmd "$HOOK close $MARK" \
-    --open-cmd "$HOOK open $MARK"
-check "closed before SIGSTOP (budget 900 s)" wait_mark close 5
-t0=$(now)
-kill -STOP "$GATE_PID"
-check "the watchdog opened a stopped memdiag's gate" wait_mark open 15
-took=$(since "$t0")
-echo "    opened $took s after SIGSTOP (budget 900 s)"
+stop_gated 900 15
 check "within the 10 s lease and its second ($took s), like nft's elements" \
     le "$took" 11.5
 check "the watchdog says why" grep -q "stopped renewing the gate" \
     "$T_TMP/gate.err"
-kill -KILL "$GATE_PID"
-kill -CONT "$GATE_PID" 2>/dev/null || true
-gate_wait 2>/dev/null
+stopped_end
 
 # --- start-up: a live run's hook gate is left alone, a dead one's opened ---
 rm -f "$MARK"

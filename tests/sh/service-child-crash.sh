@@ -7,15 +7,6 @@
 . "$top_srcdir/tests/lib/kam.sh"
 command -v pgrep >/dev/null || skip "pgrep is not installed"
 
-wait_for() {
-	local n=$(( $1 * 10 )) i; shift
-	for i in $(seq 1 "$n"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 kam_start crash "$top_srcdir/tests/lib/proxy.cfg" -m 4 -M 4 -A STOCK_LOG
 MEMLOG=$(kam_rpc cfg.get core memlog)
 S=$T_TMP/state

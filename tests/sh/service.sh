@@ -20,16 +20,6 @@ burst() {
 }
 failures() { grep -c "could not allocate\|no more shm\|out of mem" "$1" || true; }
 
-# wait_for SECONDS CMD...: poll until CMD succeeds
-wait_for() {
-	local n=$(( $1 * 10 )) i; shift
-	for i in $(seq 1 "$n"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # two proxies with pools small enough for a burst to exhaust
 kam_start small "$top_srcdir/tests/lib/proxy.cfg" -m 4 -M 4 -A STOCK_LOG
 A_PID=$KAM_PID A_PORT=$KAM_PORT A_PIDFILE=$KAM_PIDFILE A_LOG=$KAM_LOG A_CTL=$KAM_CTL

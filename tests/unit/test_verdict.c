@@ -181,6 +181,19 @@ test_below_what_the_run_sees(void **state)
 	assert_null(strstr(r.reason, "below what"));
 }
 
+/* a worker group's pkg floors (no pool size, no high-water mark), judged
+ * with the allocator's noise */
+static void
+judge_pkg(struct verdict_input *in, struct verdict_result *r, uint64_t base,
+    unsigned n, const int64_t *d, uint64_t noise)
+{
+	rounds(in, base, n, d, 3);
+	in->pool = DUMP_POOL_PKG;
+	in->heap_size = in->max_used = DUMP_UNKNOWN;
+	in->noise_bytes = noise;
+	verdict_judge(in, r);
+}
+
 static void
 test_falling_floor_healthy(void **state)
 {
@@ -190,10 +203,7 @@ test_falling_floor_healthy(void **state)
 	struct verdict_result r;
 
 	(void)state;
-	rounds(&in, 1012488, 40, d, 3);
-	in.pool = DUMP_POOL_PKG;
-	in.heap_size = in.max_used = DUMP_UNKNOWN;
-	verdict_judge(&in, &r);
+	judge_pkg(&in, &r, 1012488, 40, d, 0);
 	assert_int_equal(r.verdict, VERDICT_HEALTHY);
 	assert_non_null(strstr(r.reason, "1024 bytes below"));
 }
@@ -210,37 +220,21 @@ test_noisy_floor(void **state)
 	struct verdict_result r;
 
 	(void)state;
-	rounds(&in, 1013304, 40, wander, 3);
-	in.pool = DUMP_POOL_PKG;
-	in.heap_size = in.max_used = DUMP_UNKNOWN;
-	verdict_judge(&in, &r);
+	judge_pkg(&in, &r, 1013304, 40, wander, 0);
 	assert_int_equal(r.verdict, VERDICT_INCONCLUSIVE);
-	in.noise_bytes = 1536;
-	verdict_judge(&in, &r);
+	judge_pkg(&in, &r, 1013304, 40, wander, 1536);
 	assert_int_equal(r.verdict, VERDICT_HEALTHY);
 	assert_non_null(strstr(r.reason, "allocator's noise"));
 	/* a leak well above the noise is still a leak */
-	rounds(&in, 1013304, 200, leak, 3);
-	in.pool = DUMP_POOL_PKG;
-	in.heap_size = in.max_used = DUMP_UNKNOWN;
-	in.noise_bytes = 1536;
-	verdict_judge(&in, &r);
+	judge_pkg(&in, &r, 1013304, 200, leak, 1536);
 	assert_int_equal(r.verdict, VERDICT_LEAK);
 	/* measured (pkgleak, fm, 4 workers): round 3 got 2904 bytes of its
 	 * 400 calls' 5760; still the leak's story, not a timer's */
-	rounds(&in, 1024456, 200, measured, 3);
-	in.pool = DUMP_POOL_PKG;
-	in.heap_size = in.max_used = DUMP_UNKNOWN;
-	in.noise_bytes = 768 * 4;
-	verdict_judge(&in, &r);
+	judge_pkg(&in, &r, 1024456, 200, measured, 768 * 4);
 	assert_int_equal(r.verdict, VERDICT_LEAK);
 	assert_true(r.bytes_per_call > 12 && r.bytes_per_call < 16);
 	/* a timer's: the first two rounds alike, the third twice */
-	rounds(&in, 1024456, 200, timer, 3);
-	in.pool = DUMP_POOL_PKG;
-	in.heap_size = in.max_used = DUMP_UNKNOWN;
-	in.noise_bytes = 768 * 4;
-	verdict_judge(&in, &r);
+	judge_pkg(&in, &r, 1024456, 200, timer, 768 * 4);
 	assert_int_equal(r.verdict, VERDICT_INCONCLUSIVE);
 	assert_non_null(strstr(r.reason, "latest round"));
 }
