@@ -33,14 +33,18 @@ proc_json(const struct target *t, const struct target_proc *p)
 	    v == 0 ? NULL : err);
 }
 
-/* One RPC's reply as JSON (its first value), or NULL. */
+/* One RPC's reply as JSON (its first value), or NULL; arg: one string
+ * argument, or NULL. */
 static json_t *
-rpc_value(const char *addr, const char *method)
+rpc_value(const char *addr, const char *method, const char *arg)
 {
 	struct binrpc_req *req = binrpc_req_new(method);
-	struct rpc_result *r = rpc_sync(addr, req, 2.0);
+	struct rpc_result *r;
 	json_t *j = NULL, *v;
 
+	if (arg != NULL)
+		binrpc_req_add_str(req, arg);
+	r = rpc_sync(addr, req, 2.0);
 	if (r->status == RPC_OK && r->reply != NULL) {
 		j = binrpc_reply_json(r->reply);
 		v = json_array_get(j, 0);
@@ -65,19 +69,19 @@ inspect_proxy(const struct target *t)
 	size_t i;
 
 	for (i = 0; i < t->nctl; i++) {
-		v = rpc_value(t->ctl[i], "core.version");
+		v = rpc_value(t->ctl[i], "core.version", NULL);
 		if (v == NULL)
 			continue;
 		o = json_object();
 		json_object_set_new(o, "rpc", json_string(t->ctl[i]));
 		json_object_set_new(o, "version", v);
-		if ((v = rpc_value(t->ctl[i], "core.flags")) != NULL)
+		if ((v = rpc_value(t->ctl[i], "core.flags", NULL)) != NULL)
 			json_object_set_new(o, "flags", v);
 		for (size_t k = 0; k < 2; k++) {
 			char m[16];
 
 			snprintf(m, sizeof(m), "%s.info", pools[k]);
-			if ((v = rpc_value(t->ctl[i], m)) != NULL)
+			if ((v = rpc_value(t->ctl[i], m, NULL)) != NULL)
 				json_object_set_new(o, pools[k], v);
 		}
 		return o;
@@ -85,27 +89,22 @@ inspect_proxy(const struct target *t)
 	return NULL;
 }
 
+/* One thing memdiag can or cannot do; why only where it cannot. */
 static void
 ability(json_t *a, const char *what, bool can, const char *why)
 {
 	json_array_append_new(a, json_pack("{s:s, s:b, s:s?}", "what", what,
-	    "can", can, "why", why));
+	    "can", can, "why", can ? NULL : why));
 }
 
-/* Does RPC method answer with at least one value? */
+/* Does the RPC answer with a value? */
 static bool
 answers(const char *addr, const char *method, const char *arg)
 {
-	struct binrpc_req *req = binrpc_req_new(method);
-	struct rpc_result *r;
-	bool ok;
+	json_t *v = rpc_value(addr, method, arg);
 
-	if (arg != NULL)
-		binrpc_req_add_str(req, arg);
-	r = rpc_sync(addr, req, 2.0);
-	ok = r->status == RPC_OK && r->reply != NULL && r->reply->nvals > 0;
-	rpc_result_free(r);
-	return ok;
+	json_decref(v);
+	return v != NULL;
 }
 
 /*
@@ -129,16 +128,13 @@ abilities(const struct target *t, const json_t *proxy)
 		    "dumps in its log are read by memdiag analyze");
 		return a;
 	}
-	ability(a, "dump its memory on demand (SIGUSR1)", sig,
-	    sig ? NULL : err);
+	ability(a, "dump its memory on demand (SIGUSR1)", sig, err);
 	ability(a, "talk to it over binrpc (settings lowered and restored, "
-	    "pool figures)", rpc != NULL, rpc != NULL ? NULL : "no ctl "
-	    "socket answers: give --rpc");
+	    "pool figures)", rpc != NULL, "no ctl socket answers: give --rpc");
 	if (rpc == NULL)
 		return a;
 	ability(a, "name the allocation sites", flags != NULL &&
-	    strstr(flags, "DBG_SR_MEMORY") != NULL, flags != NULL &&
-	    strstr(flags, "DBG_SR_MEMORY") != NULL ? NULL : "built without "
+	    strstr(flags, "DBG_SR_MEMORY") != NULL, "built without "
 	    "DBG_SR_MEMORY (MEMDBG=0): the pools are judged from their "
 	    "totals only");
 	ability(a, "count the users' requests per method (--observe)",
@@ -151,13 +147,6 @@ abilities(const struct target *t, const json_t *proxy)
 		ability(a, "trust pkg.stats under tlsf", false, "Kamailio 5.6's "
 		    "tlsf pkg.stats never moved when measured: memdiag sees "
 		    "it frozen and judges pkg from the dumps");
-	/* where it can, the reason is noise */
-	for (size_t i = 0; i < json_array_size(a); i++) {
-		json_t *x = json_array_get(a, i);
-
-		if (json_is_true(json_object_get(x, "can")))
-			json_object_set_new(x, "why", json_null());
-	}
 	return a;
 }
 
@@ -258,7 +247,9 @@ inspect_text(const struct target *t)
 			printf("  build flags: %s\n", json_string_value(v));
 		json_decref(proxy);
 	}
-	if (target_verify(t, &t->main, SIGUSR1, err, sizeof(err)) != 0)
+	/* for Kamailio, a refused SIGUSR1 is among the abilities below */
+	if (strcmp(t->flavour, "kamailio") != 0 &&
+	    target_verify(t, &t->main, SIGUSR1, err, sizeof(err)) != 0)
 		printf("  SIGUSR1 to the main process refused: %s\n", err);
 	json_array_foreach(ab, i, x) {
 		const char *why = json_string_value(json_object_get(x, "why"));
