@@ -287,7 +287,6 @@ growth_fit_site(const struct growth_input *in, const struct growth_site *site,
 	struct fitout best, fits[GROWTH_METHODS], h1, h2;
 	size_t n = in->nsamples, i, half = n / 2;
 	double window, growth, best_rss = INFINITY, tol;
-	bool frags;
 	size_t min_samples = in->min_samples ? in->min_samples : 6;
 	double min_req = in->min_requests > 0 ? in->min_requests : 100;
 	struct fitin fi;
@@ -346,7 +345,6 @@ growth_fit_site(const struct growth_input *in, const struct growth_site *site,
 	f->c = best.c;
 	f->se_b = best.se_b;
 	fi.x = xs[f->method];
-	frags = site->counts != NULL && adds_fragments(&fi, site->counts, f);
 	fi.to = half;
 	irls(&fi, &h1);
 	fi.from = half;
@@ -358,8 +356,10 @@ growth_fit_site(const struct growth_input *in, const struct growth_site *site,
 	growth = f->b * (xs[f->method][n - 1] - xs[f->method][0]);
 	window = in->samples[n - 1].t - in->samples[0].t;
 	if (f->b > GROWTH_SIGMAS * f->se_b && growth > in->granularity) {
-		if (!frags && growth <= GROWTH_DRIFT_SHARE * f->level &&
-		    !grows_in_place(&fi, f, growth))
+		/* the fragments' fit only where the bytes could be drift */
+		if (growth <= GROWTH_DRIFT_SHARE * f->level &&
+		    !(site->counts != NULL && adds_fragments(&fi,
+		    site->counts, f)) && !grows_in_place(&fi, f, growth))
 			f->cls = GROWTH_DRIFT;
 		else if (f->first_b > 0 && f->last_b < GROWTH_LEVELS * f->first_b)
 			f->cls = GROWTH_WARMUP;

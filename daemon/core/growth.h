@@ -83,7 +83,8 @@ struct growth_fit {
 	int also;		/* another count that fits as well (the two
 				 * grew in step); -1: none */
 	double frag_growth;	/* fragments added over the window (the
-				 * count's fit); 0 without counts */
+				 * count's fit), where the bytes' growth could
+				 * be drift; else 0 */
 	double level;		/* bytes held in the window's first half */
 	enum growth_class cls;
 };
