@@ -36,6 +36,7 @@
 #include "gate/gate_priv.h"
 #include "lib/addr.h"
 #include "lib/log.h"
+#include "lib/procfs.h"
 #include "lib/xmalloc.h"
 
 #define NFT_PREFIX "memdiag_gate_"
@@ -292,18 +293,11 @@ gate_nft_refresh_batch(const struct gate_spec *s, const char *table,
 static bool
 nft_usable(char *err, size_t errlen)
 {
-	unsigned long long eff = 0;
-	char line[256];
-	FILE *f = fopen("/proc/self/status", "re");
+	struct procfs_status st;
 	int fd;
 
-	if (f != NULL) {
-		while (fgets(line, sizeof(line), f) != NULL)
-			if (sscanf(line, "CapEff: %llx", &eff) == 1)
-				break;
-		fclose(f);
-	}
-	if (!(eff & (1ULL << CAP_NET_ADMIN))) {
+	if (!procfs_read_status(getpid(), &st) ||
+	    !(st.capeff & (1ULL << CAP_NET_ADMIN))) {
 		snprintf(err, errlen, "no CAP_NET_ADMIN");
 		return false;
 	}

@@ -120,6 +120,12 @@ procfs_parse_status(const char *buf, size_t len, struct procfs_status *st)
 				st->sigcgt = x;
 				have_sig = true;
 			}
+		} else if (le - p > 7 && memcmp(p, "CapEff:", 7) == 0) {
+			v = p + 7;
+			while (v < le && (*v == '\t' || *v == ' '))
+				v++;
+			if (parse_ull(&v, le, &x, 16))
+				st->capeff = x;
 		} else if (le - p > 5 && memcmp(p, "PPid:", 5) == 0) {
 			v = p + 5;
 			while (v < le && (*v == '\t' || *v == ' '))

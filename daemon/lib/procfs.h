@@ -23,6 +23,7 @@ struct procfs_stat {
 struct procfs_status {
 	pid_t ppid;
 	uint64_t sigcgt;	/* signals with a handler */
+	uint64_t capeff;	/* effective capabilities (bit CAP_X) */
 	uid_t uid;
 	pid_t nspid[8];		/* NSpid: outermost first */
 	int nnspid;

@@ -39,7 +39,8 @@ test_status(void **state)
 {
 	static const char s[] = "Name:\tkamailio\nPPid:\t3660\n"
 	    "Uid:\t106\t106\t106\t106\nNSpid:\t3663\t7\n"
-	    "SigBlk:\t0000000000000000\nSigCgt:\t0000000180004a07\n";
+	    "SigBlk:\t0000000000000000\nSigCgt:\t0000000180004a07\n"
+	    "CapEff:\t0000000000001000\n";
 	struct procfs_status st;
 
 	(void)state;
@@ -48,6 +49,7 @@ test_status(void **state)
 	assert_int_equal(st.uid, 106);
 	assert_int_equal(st.nnspid, 2);
 	assert_int_equal(st.nspid[1], 7);
+	assert_true(st.capeff == 1ULL << 12);			/* CAP_NET_ADMIN */
 	assert_true(procfs_catches(st.sigcgt, SIGUSR1));	/* bit 9 */
 	assert_true(procfs_catches(st.sigcgt, SIGHUP));
 	assert_true(procfs_catches(st.sigcgt, SIGUSR2));	/* bit 11 */
