@@ -35,6 +35,12 @@ struct diag_opts {
 	bool passive;		/* no gate, no test calls */
 	double observe;		/* passive: watch this long (s); 0: one look
 				 * (DIAG_OBSERVE_DEFAULT) */
+	/* passive, observe > 0: watch until stopped, judging the newest
+	 * window of `observe` s after each sample, each judgement (the
+	 * report's JSON, borrowed) and its status given to judged */
+	bool rolling;
+	void (*judged)(void *arg, json_t *report, int status);
+	void *judged_arg;
 	bool json;
 	bool quiet_report;	/* print nothing on stdout (check, service) */
 	/* registered mode's credentials (NULL: none) */

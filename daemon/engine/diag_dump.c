@@ -132,18 +132,21 @@ read_floor(struct diag *d, struct diag_round *r)
 	rpc_result_free(res);
 }
 
-/* shm (with the main process's pkg), or every child's pkg. 0 or -1. */
+/* shm (with the main process's pkg), every child's pkg, or both (an
+ * observed sample). 0 or -1. */
 static int
-dump_pass(struct diag *d, struct dumper_result *res, bool shm)
+dump_pass(struct diag *d, struct dumper_result *res, bool shm, bool pkg)
 {
 	struct dumper_opts o;
 	int st;
 
 	memset(&o, 0, sizeof(o));
 	o.shm = shm;
-	o.pkg = !shm;
+	o.pkg = pkg;
 	o.timeout = DIAG_DUMP_TIMEOUT;
-	o.wake = diag_wake;
+	/* a passive look sends no SIP request: the users' requests wake
+	 * the receivers */
+	o.wake = d->o->passive ? NULL : diag_wake;
 	o.wake_arg = d;
 	dumper_result_clear(res);
 	d->s->unsaved = false;
@@ -185,7 +188,7 @@ diag_run_dump(struct diag *d)
 		struct dumper_result res;
 
 		memset(&res, 0, sizeof(res));
-		if (dump_pass(d, &res, true) == 0)
+		if (dump_pass(d, &res, true, true) == 0)
 			diag_observe_add(d, &res);
 		dumper_result_clear(&res);
 		diag_observe_next(d);
@@ -197,8 +200,8 @@ diag_run_dump(struct diag *d)
 
 	/* frozen pkg.stats (tlsf): every round's children's dumps */
 	if (((d->round == 0 || d->pkg_frozen) &&
-	    dump_pass(d, &r->kids, false) != 0) ||
-	    dump_pass(d, &r->dumps, true) != 0) {
+	    dump_pass(d, &r->kids, false, true) != 0) ||
+	    dump_pass(d, &r->dumps, true, false) != 0) {
 		diag_enter_state(d, DIAG_FINISH);
 		return;
 	}
@@ -207,7 +210,7 @@ diag_run_dump(struct diag *d)
 	if (d->round == 0)
 		diag_choose_load(d);
 	if (last && d->round > 0 && !d->pkg_frozen &&
-	    dump_pass(d, &r->kids, false) != 0) {
+	    dump_pass(d, &r->kids, false, true) != 0) {
 		diag_enter_state(d, DIAG_FINISH);
 		return;
 	}

@@ -344,8 +344,8 @@ diag_tail_close(struct diag *d)
 }
 
 /* "udp receiver child=1 sock=127.0.0.1:5060" -> "udp receiver" */
-static char *
-role_group(const char *desc)
+char *
+diag_role_group(const char *desc)
 {
 	const char *e;
 
@@ -404,7 +404,7 @@ diag_pkg_update(struct diag *d, const struct rpc_kam_pkg_stats *st)
 
 	for (i = 0; i < st->n; i++) {
 		p[i].pid = (long)st->procs[i].pid;
-		p[i].group = role_group(st->procs[i].desc);
+		p[i].group = diag_role_group(st->procs[i].desc);
 		p[i].used = st->procs[i].used;
 		if (!changed && (d->pkg[i].pid != p[i].pid ||
 		    d->pkg[i].used != p[i].used))

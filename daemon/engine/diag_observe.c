@@ -3,9 +3,11 @@
  * no test call: the proxy's own users are the load. Every interval the
  * proxy's request counters (stats.get_statistics core:, per method), its
  * transactions in flight (tmx:inuse_transactions) and shm are read, and
- * an shm summary dump gives the bytes of every allocation site; at the
- * end core/growth.c tells, per site, memory that follows the load from
- * memory that follows the count of some request (a leak).
+ * one dump pass gives the bytes of every allocation site: shm and every
+ * process's pkg (summaries; a child prints its own at a safe point, when
+ * the users' next request wakes it). diag_observe_report.c then tells,
+ * per site and pool, memory that follows the load from memory that
+ * follows the count of some request (a leak).
  */
 #include <math.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include <jansson.h>
 
 #include "core/growth.h"
+#include "engine/diag_observe.h"
 #include "engine/diag_priv.h"
 #include "lib/clock.h"
 #include "lib/exitcodes.h"
@@ -26,37 +29,15 @@
 #include "proxy/rpc_kam.h"
 #include "report/report.h"
 
-#define OBS_MAX_SITES 4096
 #define OBS_MIN_INTERVAL 5.0	/* s between samples, at least ... */
 #define OBS_MAX_INTERVAL 60.0	/* ... and at most */
 
-static const char *const obs_methods[GROWTH_METHODS] = { "INVITE",
-	"REGISTER", "MESSAGE", "SUBSCRIBE", "OPTIONS", "other" };
+const char *const obs_methods[GROWTH_METHODS] = { "INVITE", "REGISTER",
+	"MESSAGE", "SUBSCRIBE", "OPTIONS", "other" };
 static const char *const obs_stats[GROWTH_METHODS - 1] = {
 	"core:rcv_requests_invite", "core:rcv_requests_register",
 	"core:rcv_requests_message", "core:rcv_requests_subscribe",
 	"core:rcv_requests_options" };
-
-struct obs_site {
-	char *name;		/* "MOD: FILE: FUNC(LINE)" */
-	char *module, *file, *func;
-	unsigned long line;
-	double bytes[GROWTH_MAX_SAMPLES];
-	double count[GROWTH_MAX_SAMPLES];	/* its fragments */
-};
-
-struct diag_obs {
-	struct growth_sample s[GROWTH_MAX_SAMPLES];
-	size_t n;
-	struct obs_site *sites;
-	size_t nsites;
-	double t0, interval, pool_size;
-	struct event *ev;
-	bool last;		/* the window is over: this is the final one */
-	struct growth_sample pre;	/* the counters read as a dump began */
-	bool have_pre;
-	double dump_s;		/* time the dumps took, in all */
-};
 
 static void begin_sample(struct diag *);
 
@@ -69,7 +50,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (d->state != DIAG_OBSERVE)
 		return;
-	d->obs->last = clock_mono() - d->obs->t0 >= d->o->observe;
+	d->obs->last = !d->o->rolling &&
+	    clock_mono() - d->obs->t0 >= d->o->observe;
 	begin_sample(d);
 }
 
@@ -84,16 +66,38 @@ diag_observe_start(struct diag *d)
 		o->interval = OBS_MIN_INTERVAL;
 	if (o->interval > OBS_MAX_INTERVAL)
 		o->interval = OBS_MAX_INTERVAL;
+	/* rolling: the window's samples, the oldest dropped as one comes */
+	o->cap = GROWTH_MAX_SAMPLES;
+	if (d->o->rolling && d->o->observe / o->interval + 2 < o->cap)
+		o->cap = (size_t)(d->o->observe / o->interval) + 2;
 	o->t0 = clock_mono();
 	o->pool_size = (double)d->shm.total;
 	o->ev = evtimer_new(d->base, on_tick, d);
 	d->obs = o;
-	log_info("observing for %.0f s: a sample every %.0f s (counters, "
-	    "shm, an shm summary dump); no gate, no test call", d->o->observe,
-	    o->interval);
+	o->npools = 1;		/* shm; pkg groups as their dumps come */
+	log_info("observing %s %.0f s: a sample every %.0f s (counters, "
+	    "shm, summary dumps of shm and of every process's pkg); no gate, "
+	    "no test call", d->o->rolling ? "without end, judging every "
+	    "window of" : "for", d->o->observe, o->interval);
 	/* the first sample now */
 	d->obs->last = false;
 	begin_sample(d);
+}
+
+/* Rolling: the newest window judged, once the samples span one. */
+static void
+judge_window(struct diag *d)
+{
+	struct diag_obs *o = d->obs;
+	json_t *j;
+	int st;
+
+	if (o->n < 2 || o->s[o->n - 1].t - o->s[0].t < d->o->observe -
+	    o->interval / 2 || d->o->judged == NULL)
+		return;
+	j = diag_observe_judge(d, &st);
+	d->o->judged(d->o->judged_arg, j, st);
+	json_decref(j);
 }
 
 /* After a sample: wait for the next, or the window is over. */
@@ -105,6 +109,13 @@ diag_observe_next(struct diag *d)
 
 	if (d->obs->last || d->status != 0 || d->interrupted) {
 		diag_enter_state(d, DIAG_FINISH);
+		return;
+	}
+	if (d->o->rolling) {
+		judge_window(d);
+		tv = clock_tv(d->obs->interval);
+		diag_enter_state(d, DIAG_OBSERVE);
+		event_add(d->obs->ev, &tv);
 		return;
 	}
 	left = d->o->observe - (clock_mono() - d->obs->t0);
@@ -196,8 +207,37 @@ begin_sample(struct diag *d)
 	diag_enter_state(d, DIAG_DUMP);
 }
 
+/* The pool of a dump: shm, or its process's group's pkg. SIZE_MAX: none
+ * (a process not the proxy's, or no room left). */
+static size_t
+pool_of(struct diag *d, const struct dump *dm)
+{
+	struct diag_obs *o = d->obs;
+	struct target_proc *p;
+	char *group;
+	size_t i;
+
+	if (dm->pool == DUMP_POOL_SHM)
+		return 0;
+	if ((p = target_find(d->t, (pid_t)dm->pid)) == NULL)
+		return SIZE_MAX;
+	group = p == &d->t->main ? xstrdup("main process") :
+	    diag_role_group(p->role);
+	for (i = 1; i < o->npools; i++)
+		if (strcmp(o->pools[i].group, group) == 0) {
+			free(group);
+			return i;
+		}
+	if (o->npools == OBS_MAX_POOLS) {
+		free(group);
+		return SIZE_MAX;
+	}
+	o->pools[o->npools].group = group;
+	return o->npools++;
+}
+
 static struct obs_site *
-site_of(struct diag_obs *o, const struct dump_site *ds)
+site_of(struct diag_obs *o, size_t pool, const struct dump_site *ds)
 {
 	char name[512];
 	size_t i;
@@ -206,7 +246,8 @@ site_of(struct diag_obs *o, const struct dump_site *ds)
 	    ds->module : "?", ds->file ? ds->file : "?", ds->func ?
 	    ds->func : "?", ds->line);
 	for (i = 0; i < o->nsites; i++)
-		if (strcmp(o->sites[i].name, name) == 0)
+		if (o->sites[i].pool == pool &&
+		    strcmp(o->sites[i].name, name) == 0)
 			return &o->sites[i];
 	if (o->nsites == OBS_MAX_SITES)
 		return NULL;
@@ -217,10 +258,77 @@ site_of(struct diag_obs *o, const struct dump_site *ds)
 	o->sites[o->nsites].file = ds->file ? xstrdup(ds->file) : NULL;
 	o->sites[o->nsites].func = ds->func ? xstrdup(ds->func) : NULL;
 	o->sites[o->nsites].line = ds->line;
+	o->sites[o->nsites].pool = pool;
 	return &o->sites[o->nsites++];
 }
 
-/* One sample: the counters, shm, and the sites of the shm dump taken. */
+/*
+ * The cfg framework's blocks in shm are memdiag's own: each change it
+ * makes (memlog, mem_summary, mem_dump_pkg for each child's dump) stays
+ * until every process has applied it. Not the users' memory.
+ */
+static bool
+own_site(const struct dump_site *ds)
+{
+	return ds->file != NULL && strstr(ds->file, "core/cfg/cfg_struct.c") !=
+	    NULL;
+}
+
+/* One dump's sites into its pool's sample. */
+static void
+add_dump(struct diag *d, const struct dump *dm)
+{
+	struct diag_obs *o = d->obs;
+	size_t i, pool = pool_of(d, dm);
+	struct obs_pool *p;
+
+	if (pool == SIZE_MAX)
+		return;
+	p = &o->pools[pool];
+	p->procs[o->n]++;
+	p->alloc = dm->alloc;
+	if (dm->heap_size != DUMP_UNKNOWN)
+		p->size[o->n] += (double)dm->heap_size;
+	for (i = 0; i < dm->nsites; i++) {
+		struct obs_site *site;
+
+		if (dm->pool == DUMP_POOL_SHM && own_site(&dm->sites[i]))
+			continue;
+		p->used[o->n] += (double)dm->sites[i].bytes;
+		if ((site = site_of(o, pool, &dm->sites[i])) != NULL) {
+			site->bytes[o->n] += (double)dm->sites[i].bytes;
+			site->count[o->n] += (double)dm->sites[i].count;
+		}
+	}
+}
+
+/* Rolling: the window moves on by one sample. */
+static void
+drop_oldest(struct diag_obs *o)
+{
+	size_t i, k = o->n - 1;
+
+	memmove(o->s, o->s + 1, k * sizeof(o->s[0]));
+	for (i = 0; i < o->npools; i++) {
+		struct obs_pool *p = &o->pools[i];
+
+		memmove(p->used, p->used + 1, k * sizeof(p->used[0]));
+		memmove(p->size, p->size + 1, k * sizeof(p->size[0]));
+		memmove(p->procs, p->procs + 1, k * sizeof(p->procs[0]));
+		p->used[k] = p->size[k] = 0;
+		p->procs[k] = 0;
+	}
+	for (i = 0; i < o->nsites; i++) {
+		struct obs_site *st = &o->sites[i];
+
+		memmove(st->bytes, st->bytes + 1, k * sizeof(st->bytes[0]));
+		memmove(st->count, st->count + 1, k * sizeof(st->count[0]));
+		st->bytes[k] = st->count[k] = 0;
+	}
+	o->n = k;
+}
+
+/* One sample: the counters, shm, and the sites of the dumps taken. */
 void
 diag_observe_add(struct diag *d, const struct dumper_result *res)
 {
@@ -228,17 +336,19 @@ diag_observe_add(struct diag *d, const struct dumper_result *res)
 	struct growth_sample *s;
 	struct rpc_kam_shmmem m;
 	struct rpc_result *r;
-	const struct dump *dm = NULL;
-	size_t i;
+	size_t i, nshm = 0, npkg = 0;
 
-	if (o->n == GROWTH_MAX_SAMPLES)
+	if (o->n == o->cap && d->o->rolling)
+		drop_oldest(o);
+	if (o->n == o->cap)
 		return;
 	for (i = 0; res->dumps != NULL && i < res->dumps->ndumps; i++)
 		if (res->dumps->dumps[i].pool == DUMP_POOL_SHM &&
 		    res->dumps->dumps[i].has_summary)
-			dm = &res->dumps->dumps[i];
-	if (dm == NULL) {
-		log_warnx("observe: no shm summary in this sample's dump");
+			nshm++;
+	if (nshm != 1) {
+		log_warnx("observe: %s shm summary in this sample's dump: "
+		    "not counted", nshm ? "more than one" : "no");
 		return;
 	}
 	if (!o->have_pre)
@@ -252,156 +362,19 @@ diag_observe_add(struct diag *d, const struct dumper_result *res)
 		diag_timeline_sample(d);
 	}
 	rpc_result_free(r);
-	for (i = 0; i < dm->nsites; i++) {
-		struct obs_site *site = site_of(o, &dm->sites[i]);
+	for (i = 0; i < res->dumps->ndumps; i++) {
+		const struct dump *dm = &res->dumps->dumps[i];
 
-		if (site != NULL) {
-			site->bytes[o->n] += (double)dm->sites[i].bytes;
-			site->count[o->n] += (double)dm->sites[i].count;
-		}
+		if (!dm->has_summary)
+			continue;
+		npkg += dm->pool == DUMP_POOL_PKG;
+		add_dump(d, dm);
 	}
 	log_info("observe: sample %zu at %.0f s: %.0f INVITE, %.0f REGISTER "
-	    "so far, %.0f in flight, shm %.0f, %zu sites", o->n + 1, s->t,
-	    s->requests[0], s->requests[1], s->inflight, s->pool_used,
-	    dm->nsites);
+	    "so far, %.0f in flight, shm %.0f, %zu sites, pkg of %zu "
+	    "processes", o->n + 1, s->t, s->requests[0], s->requests[1],
+	    s->inflight, s->pool_used, o->nsites, npkg);
 	o->n++;
-}
-
-static const char *
-alloc_name(const struct diag *d)
-{
-	return d->t->shm_alloc != NULL ? d->t->shm_alloc : "qm";
-}
-
-/* n values as a JSON array */
-static json_t *
-series(const double *v, size_t n)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		json_array_append_new(a, json_real(v[i]));
-	return a;
-}
-
-/* what the judgement saw, sample by sample, to check it by */
-static json_t *
-samples_json(const struct diag_obs *o, int method)
-{
-	double t[GROWTH_MAX_SAMPLES], req[GROWTH_MAX_SAMPLES],
-	    fl[GROWTH_MAX_SAMPLES], used[GROWTH_MAX_SAMPLES];
-	size_t i;
-
-	for (i = 0; i < o->n; i++) {
-		t[i] = o->s[i].t;
-		req[i] = o->s[i].requests[method >= 0 ? method : 0];
-		fl[i] = o->s[i].inflight;
-		used[i] = o->s[i].pool_used;
-	}
-	return json_pack("{s:o, s:o, s:o, s:o}", "t", series(t, o->n),
-	    "requests", series(req, o->n), "inflight", series(fl, o->n),
-	    "used", series(used, o->n));
-}
-
-int
-diag_observe_report(struct diag *d)
-{
-	struct diag_obs *o = d->obs;
-	struct growth_site *gs = xcalloc(o->nsites + 1, sizeof(*gs));
-	struct growth_input in;
-	struct growth_result res;
-	json_t *j, *req, *sus, *pool;
-	enum verdict v;
-	size_t i, k;
-	int st;
-
-	for (i = 0; i < o->nsites; i++) {
-		gs[i].name = o->sites[i].name;
-		gs[i].bytes = o->sites[i].bytes;
-		gs[i].counts = o->sites[i].count;
-	}
-	memset(&in, 0, sizeof(in));
-	in.samples = o->s;
-	in.nsamples = o->n;
-	in.methods = obs_methods;
-	in.sites = gs;
-	in.nsites = o->nsites;
-	/* qm rounds to 8 bytes; fm and tlsf to coarser buckets */
-	in.granularity = strcmp(alloc_name(d), "qm") == 0 ? 8 : 16;
-	in.timer_s = d->timers.longest_s;
-	in.pool_size = o->pool_size;
-	growth_judge(&in, &res);
-	v = res.verdict == GROWTH_LEAK ? VERDICT_LEAK :
-	    res.verdict == GROWTH_FLAT ? VERDICT_HEALTHY :
-	    VERDICT_INCONCLUSIVE;
-	if (d->interrupted) {
-		v = VERDICT_INCONCLUSIVE;
-		snprintf(res.reason, sizeof(res.reason), "%s", d->stop_why);
-	}
-	st = verdict_status(v, false);
-	req = json_object();
-	for (k = 0; k < GROWTH_METHODS && o->n > 1; k++)
-		json_object_set_new(req, obs_methods[k], json_integer(
-		    (json_int_t)(o->s[o->n - 1].requests[k] -
-		    o->s[0].requests[k])));
-	sus = json_array();
-	for (i = 0; i < res.nsuspects; i++) {
-		const struct growth_suspect *g = &res.suspects[i];
-		const struct obs_site *site = NULL;
-
-		for (k = 0; k < o->nsites && site == NULL; k++)
-			if (o->sites[k].name == g->name)
-				site = &o->sites[k];
-		json_array_append_new(sus, json_pack("{s:s?, s:s?, s:s?, s:I, "
-		    "s:f, s:f, s:s, s:s?, s:o, s:o}", "module", site->module,
-		    "file",
-		    site->file, "func", site->func, "line",
-		    (json_int_t)site->line, "bytes_per_request",
-		    g->bytes_per_request, "error", g->se, "method",
-		    obs_methods[g->method], "or_method", g->also >= 0 ?
-		    obs_methods[g->also] : NULL, "series",
-		    series(site->bytes, o->n), "fragments",
-		    series(site->count, o->n)));
-	}
-	pool = json_pack("{s:s, s:s, s:s, s:o, s:o, s:f}", "pool", "shm",
-	    "verdict", verdict_name(v), "reason", res.reason, "requests", req,
-	    "suspects", sus, "sensitivity_bytes_per_request", res.sensitivity);
-	json_object_set_new(pool, "series", samples_json(o, res.method));
-	json_object_set_new(pool, "seconds_to_full", res.seconds_to_full >= 0 ?
-	    json_real(res.seconds_to_full) : json_null());
-	j = json_pack("{s:s, s:s, s:f, s:I, s:f, s:s, s:[o]}", "verdict",
-	    verdict_name(v), "reason", res.reason, "observe_seconds",
-	    o->n > 1 ? o->s[o->n - 1].t - o->s[0].t : 0.0, "samples",
-	    (json_int_t)o->n, "interval_s", o->interval, "allocator",
-	    alloc_name(d), "pools", pool);
-	if (d->o->quiet_report)
-		;
-	else if (d->o->json)
-		report_print_json(stdout, j);
-	else {
-		printf("%s: %s\n  %s\n", d->t->flavour, verdict_name(v),
-		    res.reason);
-		for (i = 0; i < res.nsuspects; i++)
-			printf("  %10.1f bytes per %s  %s\n",
-			    res.suspects[i].bytes_per_request,
-			    obs_methods[res.suspects[i].method],
-			    res.suspects[i].name);
-		if (res.seconds_to_full >= 0)
-			printf("  the pool is full in %.1f hours at the "
-			    "observed rate\n", res.seconds_to_full / 3600);
-		printf("  observed %.0f s, %zu samples, no gate, no test "
-		    "call\n", o->n > 1 ? o->s[o->n - 1].t - o->s[0].t : 0.0,
-		    o->n);
-	}
-	if (d->o->result != NULL) {
-		json_object_set_new(j, "timeline", diag_timeline_json(d));
-		*d->o->result = json_incref(j);
-	}
-	json_decref(j);
-	fflush(stdout);
-	free(gs);
-	return st;
 }
 
 void
@@ -418,6 +391,8 @@ diag_observe_free(struct diag *d)
 		free(o->sites[i].file);
 		free(o->sites[i].func);
 	}
+	for (i = 0; i < o->npools; i++)
+		free(o->pools[i].group);
 	free(o->sites);
 	if (o->ev != NULL)
 		event_free(o->ev);

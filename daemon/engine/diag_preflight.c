@@ -351,6 +351,14 @@ oom_tick(evutil_socket_t fd, short what, void *arg)
 	    on_oom_shmmem, d);
 }
 
+static void
+observe_now(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	on_ready(arg);
+}
+
 /* The proxy's answer to OPTIONS (0: none): alive, or out of memory? */
 static void
 on_ping(void *arg, int code)
@@ -457,7 +465,13 @@ diag_start(struct diag *d)
 		return st;
 	}
 	diag_enter_state(d, DIAG_PREFLIGHT);
-	if (oom_now(d, false))
+	if (o->passive && o->observe > 0) {
+		/* only looking: no SIP request of its own, and a proxy out of
+		 * memory now is observed as it is (its failures weighed) */
+		struct timeval now = { 0, 0 };
+
+		event_base_once(d->base, -1, EV_TIMEOUT, observe_now, d, &now);
+	} else if (oom_now(d, false))
 		oom_wait(d, false);
 	else
 		call_engine_ping(d->eng, DIAG_PING_MS, on_ping, d);

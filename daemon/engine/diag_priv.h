@@ -208,6 +208,8 @@ void diag_pkg_keep(struct diag *, struct diag_round *);
 void diag_pkg_free(struct diag_pkg *, size_t n);
 void diag_round_clear(struct diag_round *);
 void diag_note_dumps(struct diag *, const struct dumper_result *);
+/* "udp receiver child=0 sock=..." -> "udp receiver" (allocated) */
+char *diag_role_group(const char *desc);
 
 /* diag_timeline.c */
 void diag_timeline_phase(struct diag *, const char *phase);

@@ -42,8 +42,10 @@ diag_timeline_phase(struct diag *d, const char *phase)
 	int n;
 
 	timeline_init(d);
-	json_array_append_new(d->tl_phases, json_pack("{s:f, s:s, s:i}",
-	    "t", rel(d), "phase", phase, "round", d->round));
+	/* an observation without end changes phase with every sample */
+	if (json_array_size(d->tl_phases) < TIMELINE_MAX_SAMPLES)
+		json_array_append_new(d->tl_phases, json_pack("{s:f, s:s, "
+		    "s:i}", "t", rel(d), "phase", phase, "round", d->round));
 	if (d->o->status_fd <= 0)
 		return;
 	n = snprintf(line, sizeof(line), "%s %d\n", phase, d->round);

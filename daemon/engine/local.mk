@@ -15,6 +15,8 @@ daemon_libmemdiag_a_SOURCES += \
 	daemon/engine/diag_judge.c \
 	daemon/engine/diag_judge.h \
 	daemon/engine/diag_observe.c \
+	daemon/engine/diag_observe.h \
+	daemon/engine/diag_observe_report.c \
 	daemon/engine/diag_preflight.c \
 	daemon/engine/diag_priv.h \
 	daemon/engine/diag_progress.c \

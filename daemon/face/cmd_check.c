@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -27,13 +28,23 @@
 #include "report/report.h"
 
 const char check_cmd_synopsis[] = "check [--all | NAME...] -c FILE "
-    "[--json] [--trigger WHY] [-v]";
+    "[--json] [--trigger WHY] [--rolling] [-v]";
 
 struct check {
 	const struct conf *conf;
 	const char *trigger;
 	bool json;
+	bool rolling;		/* the service's continuous observation */
 	json_t *out;		/* --json: one report per target */
+};
+
+/* --rolling: what was saved last, to save again only on news */
+struct rolling {
+	struct check *k;
+	const struct conf_target *t;
+	int status_fd;
+	char verdict[24];	/* "": nothing saved yet */
+	time_t saved;
 };
 
 /*
@@ -103,12 +114,89 @@ print_line(const char *name, const json_t *rep, int st)
 		printf("  chart: %s\n", svg);
 }
 
+static void
+save(struct check *k, const struct conf_target *t, json_t *rep, bool passive)
+{
+	char err[512];
+
+	json_object_set_new(rep, "name", json_string(t->name));
+	if (json_is_object(json_object_get(rep, "target")))
+		json_object_set_new(json_object_get(rep, "target"), "name",
+		    json_string(t->name));
+	json_object_set_new(rep, "passive", json_boolean(passive));
+	json_object_set_new(rep, "when", json_integer((json_int_t)time(NULL)));
+	if (k->trigger != NULL)
+		json_object_set_new(rep, "trigger", json_string(k->trigger));
+	if (history_save(k->conf->statedir, t->name, rep,
+	    k->conf->history_keep, err, sizeof(err)) != 0) {
+		log_warnx("%s: the diagnosis is not saved: %s", t->name, err);
+		json_object_set_new(rep, "save_error", json_string(err));
+	}
+	add_trend(k->conf, t->name, rep);
+}
+
+/*
+ * A window judged while observing without end: kept when its verdict is
+ * news (another than the last kept) or the last kept is min_interval old
+ * (a point a day for the trend), and the service told ("saved").
+ */
+static void
+on_judged(void *arg, json_t *rep, int st)
+{
+	struct rolling *r = arg;
+	const char *v = json_string_value(json_object_get(rep, "verdict"));
+	time_t now = time(NULL);
+
+	if (v == NULL || (strcmp(v, r->verdict) == 0 && now - r->saved <
+	    (time_t)r->t->min_interval))
+		return;
+	log_info("%s: %s (status %d): %s", r->t->name, v, st,
+	    json_string_value(json_object_get(rep, "reason")));
+	json_object_set_new(rep, "status", json_integer(st));
+	json_object_set_new(rep, "rolling", json_true());
+	save(r->k, r->t, rep, true);
+	snprintf(r->verdict, sizeof(r->verdict), "%s", v);
+	r->saved = now;
+	if (r->status_fd > 0) {
+		char line[64];
+		int n = snprintf(line, sizeof(line), "saved %d\n", st);
+
+		if (write(r->status_fd, line, (size_t)n) == -1)
+			log_debug("status: %s", strerror(errno));
+	}
+}
+
+/*
+ * Locked by the service's observation without end: its newest kept
+ * window is the target's verdict now (it keeps one whenever the verdict
+ * changes). Anything else holding the lock: status 75, as before.
+ */
+static int
+from_service(struct check *k, const struct conf_target *t, json_t **rep,
+    int st)
+{
+	json_t *last = history_latest(k->conf->statedir, t->name);
+	const json_t *s = json_object_get(last, "status");
+
+	if (!json_is_true(json_object_get(last, "rolling")) ||
+	    !json_is_integer(s)) {
+		json_decref(last);
+		return st;
+	}
+	log_info("%s: the service observes it without end: its newest "
+	    "judgement stands", t->name);
+	json_decref(*rep);
+	json_object_set_new(last, "observed_by_service", json_true());
+	*rep = last;
+	return (int)json_integer_value(s);
+}
+
 static int
 check_one(struct check *k, const struct conf_target *t)
 {
 	struct diag_opts o;
+	struct rolling roll;
 	json_t *rep = NULL;
-	char err[512];
 	const char *fd;
 	bool quiet_hours = conf_quiet_now(t, (long)time(NULL));
 	int st;
@@ -124,32 +212,38 @@ check_one(struct check *k, const struct conf_target *t)
 	o.result = &rep;
 	if ((fd = getenv("MEMDIAG_STATUS_FD")) != NULL)
 		o.status_fd = atoi(fd);
-	log_info("%s: diagnosing %s (%s)%s%s", t->name, t->target,
-	    o.passive ? "passive" : "gate and test calls allowed",
-	    k->trigger ? ", because " : "", k->trigger ? k->trigger : "");
+	if (k->rolling) {
+		if (!o.passive || o.observe <= 0) {
+			log_warnx("%s: --rolling: only a passive target with "
+			    "observe > 0 is observed without end", t->name);
+			return EX_MD_USAGE;
+		}
+		memset(&roll, 0, sizeof(roll));
+		roll.k = k;
+		roll.t = t;
+		roll.status_fd = o.status_fd;
+		o.rolling = true;
+		o.judged = on_judged;
+		o.judged_arg = &roll;
+	}
+	log_info("%s: %s %s (%s)%s%s", t->name, k->rolling ? "observing" :
+	    "diagnosing", t->target, o.passive ? "passive" :
+	    "gate and test calls allowed", k->trigger ? ", because " : "",
+	    k->trigger ? k->trigger : "");
 	st = diag_run(&o);
+	if (st == EX_MD_LOCKED && o.passive && !k->rolling)
+		st = from_service(k, t, &rep, st);
 	if (rep == NULL)
 		rep = json_pack("{s:s, s:i}", "error", "no report", "status",
 		    st);
-	json_object_set_new(rep, "name", json_string(t->name));
-	if (json_is_object(json_object_get(rep, "target")))
-		json_object_set_new(json_object_get(rep, "target"), "name",
-		    json_string(t->name));
 	json_object_set_new(rep, "status", json_integer(st));
-	json_object_set_new(rep, "passive", json_boolean(o.passive));
-	json_object_set_new(rep, "when", json_integer((json_int_t)time(NULL)));
-	if (k->trigger != NULL)
-		json_object_set_new(rep, "trigger", json_string(k->trigger));
-	/* the lock is someone else's run, not a result worth keeping */
-	if (st != EX_MD_LOCKED) {
-		if (history_save(k->conf->statedir, t->name, rep,
-		    k->conf->history_keep, err, sizeof(err)) != 0) {
-			log_warnx("%s: the diagnosis is not saved: %s", t->name,
-			    err);
-			json_object_set_new(rep, "save_error", json_string(err));
-		}
-		add_trend(k->conf, t->name, rep);
-	}
+	/* the lock is someone else's run, not a result worth keeping; nor
+	 * is the end of an observation without end (its windows were) */
+	if (st != EX_MD_LOCKED && !(k->rolling && st <= 3) &&
+	    !json_is_true(json_object_get(rep, "observed_by_service")))
+		save(k, t, rep, o.passive);
+	else
+		json_object_set_new(rep, "name", json_string(t->name));
 	if (k->json)
 		json_array_append(k->out, rep);
 	else
@@ -166,6 +260,7 @@ check_main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "trigger", required_argument, NULL, 't' },
+		{ "rolling", no_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -193,6 +288,9 @@ check_main(int argc, char **argv)
 			break;
 		case 't':
 			k.trigger = optarg;
+			break;
+		case 'r':
+			k.rolling = true;
 			break;
 		case 'v':
 			verbose++;

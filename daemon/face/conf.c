@@ -92,6 +92,9 @@ const struct conf_key conf_keys[] = {
 	    "shm used above this share of the pool; 0: off", T(used_above) },
 	{ "trigger.rising_floor", true, CONF_BOOL, 0, 0,
 	    "the sampled floor keeps rising", T(on_rising_floor) },
+	{ "trigger.continuous", true, CONF_BOOL, 0, 0,
+	    "passive: the service observes the traffic without end",
+	    T(continuous) },
 	{ "sample_interval", true, CONF_FLOAT, 1, 3600,
 	    "seconds between RPC samples", T(sample_interval) },
 	{ "min_interval", true, CONF_INT, 0, 31536000,
@@ -332,6 +335,7 @@ conf_target_defaults(struct conf_target *t)
 	t->on_memory_errors = true;
 	t->used_above = CONF_USED_ABOVE_DEFAULT;
 	t->on_rising_floor = true;
+	t->continuous = true;
 	t->sample_interval = CONF_SAMPLE_INTERVAL_DEFAULT;
 	t->min_interval = CONF_MIN_INTERVAL_DEFAULT;
 	t->quiet_from = t->quiet_to = -1;

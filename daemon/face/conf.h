@@ -41,6 +41,7 @@ struct conf_target {
 	bool on_memory_errors;	/* memory-error lines in the proxy log */
 	double used_above;	/* used/total shm above this (0..1); 0: off */
 	bool on_rising_floor;	/* the sampled floor keeps rising */
+	bool continuous;	/* passive: the service observes without end */
 	double sample_interval;	/* s between RPC samples */
 	unsigned min_interval;	/* s between two diagnoses of this target */
 	int quiet_from, quiet_to;	/* quiet hours, minutes after

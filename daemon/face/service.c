@@ -57,8 +57,8 @@ service_notify_status(struct service *s)
 	buf[0] = '\0';
 	for (i = 0; i < s->nw && off < sizeof(buf); i++) {
 		const struct watcher *w = &s->w[i];
-		const char *what = w->child > 0 ? "diagnosing" : w->up ?
-		    "watching" : "proxy not reachable";
+		const char *what = w->child > 0 ? (w->rolling ? "observing" :
+		    "diagnosing") : w->up ? "watching" : "proxy not reachable";
 		int n = snprintf(buf + off, sizeof(buf) - off, "%s%s: %s%s%s",
 		    i ? "; " : "", w->t->name, what, w->child > 0 &&
 		    w->phase[0] ? ", " : "", w->child > 0 ? w->phase : "");
@@ -121,11 +121,20 @@ on_status(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	buf[n] = '\0';
+	/* an observation without end saved a window's verdict: news for
+	 * the metrics */
+	if (strstr(buf, "saved ") != NULL) {
+		service_watch_history(w);
+		service_update_metrics(w->svc);
+		conf_write_metrics(w->svc->conf);
+	}
 	/* the latest complete line is the phase now */
 	while (n > 0 && buf[n - 1] == '\n')
 		buf[--n] = '\0';
 	nl = strrchr(buf, '\n');
-	snprintf(w->phase, sizeof(w->phase), "%.63s", nl ? nl + 1 : buf);
+	if (strncmp(nl ? nl + 1 : buf, "saved ", 6) != 0)
+		snprintf(w->phase, sizeof(w->phase), "%.63s", nl ? nl + 1 :
+		    buf);
 	service_notify_status(w->svc);
 }
 
@@ -147,7 +156,7 @@ spawn_setup(void *arg)
 }
 
 void
-service_spawn(struct watcher *w, const char *why)
+service_spawn(struct watcher *w, const char *why, bool rolling)
 {
 	static const struct child_ops ops = { .exited = on_child_exit };
 	struct service *s = w->svc;
@@ -177,6 +186,8 @@ service_spawn(struct watcher *w, const char *why)
 	argv[i++] = (char *)s->path;
 	argv[i++] = (char *)"--trigger";
 	argv[i++] = (char *)why;
+	if (rolling)
+		argv[i++] = (char *)"--rolling";
 	if (s->verbose > 0)
 		argv[i++] = (char *)"-v";
 	if (s->verbose > 1)
@@ -193,6 +204,7 @@ service_spawn(struct watcher *w, const char *why)
 		return;
 	}
 	w->child = child_pid(w->proc);
+	w->rolling = rolling;
 	w->status_fd = p[0];
 	snprintf(w->phase, sizeof(w->phase), "%s", "starting");
 	w->status_ev = event_new(s->base, p[0], EV_READ | EV_PERSIST,
@@ -283,6 +295,9 @@ on_child_exit(void *arg, int wst, bool timedout)
 	w->proc = NULL;
 	w->child = 0;
 	w->phase[0] = '\0';
+	if (w->rolling)
+		w->rolling_end = clock_mono();
+	w->rolling = false;
 	w->last_status = WIFEXITED(wst) ? WEXITSTATUS(wst) : EX_MD_INTERNAL;
 	if (WIFEXITED(wst))
 		log_info("%s: the diagnosis ended with status %d", w->t->name,

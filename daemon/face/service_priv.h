@@ -20,6 +20,8 @@
 #define SERVICE_FLOOR_WINDOWS 6	/* rising windows in a row: a trend */
 #define SERVICE_FLOOR_SAMPLES 30	/* samples per floor window */
 #define SERVICE_SUPPRESS_LOG 900.0	/* s between "not again yet" lines */
+#define SERVICE_ROLLING_AGAIN 60.0	/* s before an ended observation
+					 * without end starts again */
 
 struct child;
 struct service;
@@ -50,6 +52,8 @@ struct watcher {
 	int status_fd;
 	struct event *status_ev;
 	char phase[64];
+	bool rolling;		/* the child observes without end */
+	double rolling_end;	/* monotonic: when the last one ended */
 	double last_diag;	/* wall clock; 0: never */
 	int last_status;
 	char last_verdict[24];
@@ -73,8 +77,9 @@ struct service {
 /* service.c */
 void service_notify_status(struct service *);
 void service_update_metrics(struct service *);
-/* Start `memdiag check NAME` for w's target, its phase read from a pipe. */
-void service_spawn(struct watcher *, const char *why);
+/* Start `memdiag check NAME` for w's target, its phase read from a pipe;
+ * rolling: `--rolling`, the observation without end of a passive one. */
+void service_spawn(struct watcher *, const char *why, bool rolling);
 
 /* service_watch.c */
 /* A watcher for every configured target, each sampled from now on. */

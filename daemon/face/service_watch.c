@@ -75,7 +75,7 @@ trigger(struct watcher *w, const char *why)
 		return;
 	}
 	w->suppressed_at = 0;
-	service_spawn(w, why);
+	service_spawn(w, why, false);
 }
 
 /*
@@ -264,6 +264,20 @@ arm(struct event *ev, double secs)
 	event_add(ev, &tv);
 }
 
+/*
+ * A passive target (no gate, no calls) is observed without end: its
+ * users' traffic judged on a rolling window (memdiag check --rolling).
+ * An observation that ended (the proxy restarted, a dump failed) starts
+ * again a minute later.
+ */
+static bool
+wants_rolling(const struct watcher *w)
+{
+	const struct conf_target *t = w->t;
+
+	return t->continuous && !t->allow_gate && t->observe > 0;
+}
+
 static void
 on_sample(evutil_socket_t fd, short what, void *arg)
 {
@@ -272,12 +286,17 @@ on_sample(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	arm(w->sample_ev, w->t->sample_interval);
-	if (w->child > 0 || w->sampling)
+	if ((w->child > 0 && !w->rolling) || w->sampling)
 		return;	/* the diagnosis samples for itself */
 	if (!w->up)
 		watch_start(w);
 	if (!w->up || w->rpc == NULL)
 		return;
+	if (w->child == 0 && wants_rolling(w) && !w->svc->stopping &&
+	    !w->svc->reload && (w->rolling_end == 0 ||
+	    clock_mono() - w->rolling_end >= SERVICE_ROLLING_AGAIN))
+		service_spawn(w, "continuous observation (a passive target)",
+		    true);
 	w->sampling = true;
 	rpc_call_req(w->rpc, rpc_kam_req_shmmem(), SERVICE_RPC_TIMEOUT,
 	    on_shmmem, w);

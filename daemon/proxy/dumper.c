@@ -223,6 +223,13 @@ dump_child(struct dumper *d, struct target *t, struct settings *s,
 		n->path = DUMPER_CFG;
 		return;
 	}
+	/* nothing to knock with (a passive look): the users' own requests
+	 * wake it, if any come */
+	if (receiver && o->wake == NULL && wait_dump(d, mark, p,
+	    DUMP_POOL_PKG, true, DUMPER_CFG_QUIET)) {
+		n->path = DUMPER_CFG;
+		return;
+	}
 	/* which worker gets a message is the kernel's choice: keep knocking */
 	end = clock_mono() + DUMPER_WAKE_FOR;
 	while (o->wake != NULL && (receiver || p->role == NULL) && !d->stop &&

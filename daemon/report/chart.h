@@ -16,6 +16,11 @@
  * periods), the settled floors ["timeline"]["floors"] ({round, used}) as marks, the pool size ["timeline"]["pool_size"] as a line,
  * title with verdict and target. NULL when there is no timeline. */
 char *chart_run_svg(const json_t *report);
+/* An observed diagnosis' leaking sites: bytes kept against the requests of
+ * the method they follow (report["pools"][]["suspects"][]["series"] on
+ * ["pools"][]["series"]["requests"]), the fitted slope dashed. NULL when
+ * it names no leaking site. */
+char *chart_growth_svg(const json_t *report);
 /* The nightly floors with the trend line and the pool size. */
 char *chart_floors_svg(const char *name, const struct trend_point *, size_t n, const struct trend *);
 

@@ -6,6 +6,7 @@ daemon_libmemdiag_a_SOURCES += \
 	daemon/report/chart.c \
 	daemon/report/chart.h \
 	daemon/report/chart_floors.c \
+	daemon/report/chart_growth.c \
 	daemon/report/chart_priv.h \
 	daemon/report/chart_svg.c \
 	daemon/report/history.c \

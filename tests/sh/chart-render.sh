@@ -3,7 +3,8 @@
 # tests/fixtures/diag/ (real reports with their timelines) and a history of
 # nights whose floor rises are drawn, checked as XML, rendered to PNG by
 # headless Chromium, and the PNG must be 1000x500, far from blank, and
-# show the curve (the used-shm blue) or the nightly points and trend.
+# show the curve (the used-shm blue; an observed leak's site in red
+# against the requests) or the nightly points and trend.
 # CHART_KEEP=DIR keeps the PNGs (to look at them).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/common.sh"
 CHROME=$(command -v chromium || command -v chromium-browser || true)
@@ -47,6 +48,15 @@ for f in "$FIXTURES"/diag/*.json; do
 	check "$b: chart drawn" sh -c "'$DRIVE' run '$f' >'$T_TMP/$b.svg'"
 	check "$b: well-formed SVG 900x400" wellformed "$T_TMP/$b.svg"
 	check "$b: rendered by Chromium" render "$T_TMP/$b.svg" "$T_TMP/$b.png"
+	if jq -e '.observe_seconds != null and
+	    ([.pools[]?.suspects[]?] | length > 0)' "$f" >/dev/null; then
+		# an observed leak: its site against the requests, #d62728
+		check "$b: not blank, the leaking site's line is there" \
+		    looks "$T_TMP/$b.png" 20 30 d62728 100
+		check "$b: bytes per INVITE" grep -q "bytes kept per INVITE" \
+		    "$T_TMP/$b.svg"
+		continue
+	fi
 	# the used curve is drawn in #1f77b4, 1.8 px wide
 	check "$b: not blank, the used curve is there" \
 	    looks "$T_TMP/$b.png" 40 50 1f77b4 100

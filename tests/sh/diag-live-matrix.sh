@@ -3,8 +3,11 @@
 # own traffic on qm, fm and tlsf: a leak per INVITE, a leak per REGISTER
 # only (users that also register: named per REGISTER, or per INVITE or
 # REGISTER when the two counts grew in step), 8 bytes per INVITE
-# with no new fragment, an item every call keeps for 15 s only (levels
-# off: not a leak), and a healthy proxy whose rate doubles mid-window.
+# with no new fragment (and 1 byte over 15 minutes: grow1), a pkg leak
+# in the workers, an item every call keeps for 15 s only (levels off:
+# not a leak) or for 300 s, longer than the window (a declared timer may
+# still free it: not yet a leak), a healthy proxy whose rate doubles
+# mid-window, and a leaking proxy that has already run out of shm.
 # LIVE_ALLOCS and LIVE_SCENARIOS choose a subset.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/kam.sh"
@@ -29,12 +32,26 @@ live() {
 	register) defs="-A WITH_REGISTRAR -A WITH_REG_LEAK"; obs=90; want=2
 		MIX=ok:4,register:1 ;;
 	grow) defs="-A WITH_GROW"; obs=150; want=2 ;;
+	grow1) defs="-A WITH_GROW -A GROW_STR=\"a\""; obs=900; want=2 ;;
+	pkg) defs="-A WITH_PKG_LEAK"; obs=90; want=2 ;;
 	held) defs="-A WITH_HELD"; obs=90; want=0 ;;
+	heldlong) defs="-A WITH_HELD -A HELD_LONG"; obs=90; want=3 ;;
 	double) defs=""; obs=90; want=0 ;;
+	oom) defs="-A WITH_LEAK"; obs=60; want="2|3" ;;
 	esac
-	kam_start "$alloc-$name" "$top_srcdir/tests/lib/proxy.cfg" -x "$alloc" \
-	    -m 64 $defs
-	users 20 $((obs * 30))
+	if [ "$name" = oom ]; then
+		# 4 MB of shm: the leak fills it within a few minutes
+		kam_start "$alloc-$name" "$top_srcdir/tests/lib/proxy.cfg" \
+		    -x "$alloc" -m 4 $defs
+		users 40 100000
+		check "$alloc oom: the proxy fails to allocate shm" wait_for 600 \
+		    grep -qi "no more shm\|not enough shm\|out of memory" \
+		    "$KAM_LOG"
+	else
+		kam_start "$alloc-$name" "$top_srcdir/tests/lib/proxy.cfg" \
+		    -x "$alloc" -m 64 $defs
+		users 20 $((obs * 30))
+	fi
 	sleep 3
 	if [ "$name" = double ]; then
 		( sleep $((obs / 2))
@@ -61,12 +78,29 @@ live() {
 	[ "$name" = grow ] && check "$alloc grow: 8 bytes per INVITE, +-10 %" \
 	    jq -e '.pools[0].suspects[0].bytes_per_request | . > 7.2 and . < 8.8' \
 	    "$T_TMP/out"
+	[ "$name" = grow1 ] && check "$alloc grow1: 1 byte per INVITE, +-10 %" \
+	    jq -e '.pools[0].suspects[0] | .func == "ht_set_cell" and
+	        (.bytes_per_request | . > 0.9 and . < 1.1)' "$T_TMP/out"
+	[ "$name" = pkg ] && check \
+	    "$alloc pkg: the receivers' pkg leaks, set_var_value first" \
+	    jq -e '[.pools[] | select(.pool == "pkg" and .verdict == "leak")]
+	        | .[0] | .process == "udp receiver" and
+	        .suspects[0].func == "set_var_value" and
+	        .suspects[0].method == "INVITE"' "$T_TMP/out"
+	[ "$name" = heldlong ] && check \
+	    "$alloc heldlong: the 300 s autoexpire named, not a leak" \
+	    jq -e '.reason | test("timer .* declares \\(30[0-9] s\\)")' "$T_TMP/out"
+	[ "$name" = oom ] && check \
+	    "$alloc oom: failures counted, the htable site first" \
+	    jq -e '.allocation_failures.shm > 0 and
+	        ((.pools[0].suspects[0].func // .holders[0].func) |
+	        test("ht_cell_new"))' "$T_TMP/out"
 	stop_users
 	kam_stop
 }
 
 for alloc in ${LIVE_ALLOCS:-qm fm tlsf}; do
-	for name in ${LIVE_SCENARIOS:-leak register grow held double}; do
+	for name in ${LIVE_SCENARIOS:-leak register grow grow1 pkg held heldlong double oom}; do
 		live "$alloc" "$name"
 	done
 done

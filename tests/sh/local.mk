@@ -47,6 +47,7 @@ TESTS += \
 	tests/sh/chart-render.sh \
 	tests/sh/service.sh \
 	tests/sh/service-child-crash.sh \
+	tests/sh/service-rolling.sh \
 	tests/sh/check-cmd.sh \
 	tests/sh/privileges-service.sh
 

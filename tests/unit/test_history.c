@@ -386,6 +386,41 @@ test_chart_escape(void **state)
 	json_decref(r);
 }
 
+/* ---- the observed leak's chart: sites against requests ---- */
+
+static void
+test_chart_growth(void **state)
+{
+	json_t *r = json_pack("{s:s, s:s, s:f, s:{s:s}, s:[{s:s, "
+	    "s:{s:[i,i,i,i]}, s:[{s:s, s:i, s:f, s:s, s:[i,i,i,i]}]}]}",
+	    "verdict", "leak", "reason", "a <site> grows", "observe_seconds",
+	    90.0, "target", "name", "edge", "pools", "pool", "shm", "series",
+	    "requests", 100, 600, 1100, 1600, "suspects", "func",
+	    "ht_cell_new", "line", 186, "bytes_per_request", 750.0, "method",
+	    "INVITE", "series", 5000, 380000, 755000, 1130000);
+	char *svg;
+
+	(void)state;
+	assert_non_null(svg = chart_growth_svg(r));
+	assert_non_null(strstr(svg, "bytes kept per INVITE"));
+	assert_non_null(strstr(svg, "ht_cell_new(186) 750.0 B/INVITE"));
+	assert_non_null(strstr(svg, "INVITEs since the first sample"));
+	assert_non_null(strstr(svg, "(KB)"));
+	assert_non_null(strstr(svg, "a &lt;site&gt; grows"));
+	/* four points on the line, the first at the origin (70, 340) */
+	assert_non_null(strstr(svg, "points=\"70.0,340.0 "));
+	free(svg);
+	/* a series that does not match its requests is not drawn */
+	json_array_append_new(json_object_get(json_array_get(
+	    json_object_get(json_array_get(json_object_get(r, "pools"), 0),
+	    "suspects"), 0), "series"), json_integer(1));
+	assert_null(chart_growth_svg(r));
+	/* no leaking site, or not an observed diagnosis: no such chart */
+	json_object_del(r, "observe_seconds");
+	assert_null(chart_growth_svg(r));
+	json_decref(r);
+}
+
 int
 main(void)
 {
@@ -404,6 +439,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_load_damaged, setup,
 		    teardown),
 		cmocka_unit_test(test_chart_escape),
+		cmocka_unit_test(test_chart_growth),
 	};
 
 	log_init("test_history", -1);
