@@ -16,6 +16,8 @@ daemon_libmemdiag_a_SOURCES += \
 	daemon/proxy/loghist.h \
 	daemon/proxy/logtail.c \
 	daemon/proxy/logtail.h \
+	daemon/proxy/mi.c \
+	daemon/proxy/mi.h \
 	daemon/proxy/rpc.c \
 	daemon/proxy/rpc.h \
 	daemon/proxy/rpc_kam.c \

@@ -1,0 +1,274 @@
+/*
+ * mi.c against fake MI servers in a child process: mi_fifo's protocol
+ * (":REPLY:{request}" on its FIFO, the reply on a FIFO in reply_dir) and
+ * mi_datagram's (a unix datagram, the reply to the sender). The server
+ * checks the request is JSON-RPC 2.0 and answers a result, an error, a
+ * reply that is not JSON, or nothing.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "lib/log.h"
+#include "proxy/mi.h"
+
+static char dir[64];
+
+/* What the fake server answers to a request for method m. */
+static char *
+answer(const char *req)
+{
+	json_error_t je;
+	json_t *j = json_loads(req, 0, &je), *r;
+	const char *m = json_string_value(json_object_get(j, "method"));
+	json_int_t id = json_integer_value(json_object_get(j, "id"));
+	char *out;
+
+	if (j == NULL || m == NULL || strcmp(json_string_value(
+	    json_object_get(j, "jsonrpc")), "2.0") != 0)
+		return strdup("500 bad request");
+	if (strcmp(m, "silent") == 0) {
+		json_decref(j);
+		return NULL;
+	}
+	if (strcmp(m, "version") == 0)
+		r = json_pack("{s:s, s:{s:s}, s:I}", "jsonrpc", "2.0", "result",
+		    "Server", "OpenSIPS (3.6.8 (x86_64/linux))", "id", id);
+	else if (strcmp(m, "echo") == 0)
+		r = json_pack("{s:s, s:O, s:I}", "jsonrpc", "2.0", "result",
+		    json_object_get(j, "params"), "id", id);
+	else if (strcmp(m, "text") == 0) {
+		json_decref(j);
+		return strdup("500 command failed");
+	} else
+		r = json_pack("{s:s, s:{s:i, s:s}, s:I}", "jsonrpc", "2.0",
+		    "error", "code", -32601, "message", "Method not found",
+		    "id", id);
+	out = json_dumps(r, JSON_COMPACT);
+	json_decref(r);
+	json_decref(j);
+	return out;
+}
+
+/* mi_fifo: one request per line, ":REPLY:{json}\n" */
+static pid_t
+fifo_server(const char *path, const char *reply_dir, int requests)
+{
+	pid_t pid;
+
+	FILE *f;
+	int rw;
+
+	assert_int_equal(mkfifo(path, 0600), 0);
+	/* open for good before the first request, as mi_fifo keeps it */
+	assert_int_not_equal(rw = open(path, O_RDWR), -1);
+	if ((pid = fork()) != 0) {
+		close(rw);
+		return pid;
+	}
+	f = fdopen(rw, "r");
+	for (int i = 0; i < requests; i++) {
+		char line[8192], rpath[512], *name, *json, *ans;
+		int fd;
+
+		if (f == NULL || fgets(line, sizeof(line), f) == NULL)
+			_exit(1);
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] != ':' || (json = strchr(line + 1, ':')) == NULL)
+			_exit(2);
+		*json++ = '\0';
+		name = line + 1;
+		snprintf(rpath, sizeof(rpath), "%s%s", reply_dir, name);
+		if ((ans = answer(json)) == NULL)
+			continue;
+		if ((fd = open(rpath, O_WRONLY)) == -1)
+			_exit(3);
+		if (write(fd, ans, strlen(ans)) < 0)
+			_exit(4);
+		close(fd);
+		free(ans);
+	}
+	_exit(0);
+}
+
+static pid_t
+dgram_server(const char *path, int requests)
+{
+	struct sockaddr_un sun;
+	pid_t pid;
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	if ((pid = fork()) != 0) {
+		close(fd);
+		return pid;
+	}
+	for (int i = 0; i < requests; i++) {
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		char buf[65536], *ans;
+		ssize_t n = recvfrom(fd, buf, sizeof(buf) - 1, 0,
+		    (struct sockaddr *)&from, &fl);
+
+		if (n < 0)
+			_exit(1);
+		buf[n] = '\0';
+		if ((ans = answer(buf)) == NULL)
+			continue;
+		sendto(fd, ans, strlen(ans), 0, (struct sockaddr *)&from, fl);
+		free(ans);
+	}
+	_exit(0);
+}
+
+static void
+reap(pid_t pid)
+{
+	int st;
+
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+}
+
+/* the same calls over each transport */
+static void
+calls(const char *addr)
+{
+	struct mi_reply r;
+
+	assert_int_equal(mi_call(addr, "version", NULL, 2.0, &r), 0);
+	assert_string_equal(json_string_value(json_object_get(r.result,
+	    "Server")), "OpenSIPS (3.6.8 (x86_64/linux))");
+	mi_reply_clear(&r);
+	/* parameters go out as given */
+	assert_int_equal(mi_call(addr, "echo", json_pack("{s:s, s:i}",
+	    "group", "shmem:", "n", 7), 2.0, &r), 0);
+	assert_string_equal(json_string_value(json_object_get(r.result,
+	    "group")), "shmem:");
+	mi_reply_clear(&r);
+	/* a JSON-RPC error: its code, "method not found" said */
+	assert_int_equal(mi_call(addr, "mem:shm_dump", NULL, 2.0, &r), -1);
+	assert_int_equal(r.code, -32601);
+	assert_true(r.no_method);
+	assert_non_null(strstr(r.error, "mem:shm_dump: error -32601"));
+	mi_reply_clear(&r);
+	/* plain text (mi_fifo's internal errors) */
+	assert_int_equal(mi_call(addr, "text", NULL, 2.0, &r), -1);
+	assert_non_null(strstr(r.error, "not a JSON-RPC reply: 500 command"));
+	mi_reply_clear(&r);
+	/* no reply: the deadline */
+	assert_int_equal(mi_call(addr, "silent", NULL, 0.3, &r), -1);
+	assert_non_null(strstr(r.error, "no reply in time"));
+	mi_reply_clear(&r);
+}
+
+static void
+test_fifo(void **state)
+{
+	char path[128], addr[256], rdir[128];
+	pid_t pid;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/opensips_fifo", dir);
+	snprintf(rdir, sizeof(rdir), "%s/replies/", dir);
+	assert_int_equal(mkdir(rdir, 0700), 0);
+	pid = fifo_server(path, rdir, 5);
+	snprintf(addr, sizeof(addr), "fifo:%s,%s", path, rdir);
+	calls(addr);
+	reap(pid);
+	/* no reply FIFO left behind */
+	assert_int_equal(rmdir(rdir), 0);
+	unlink(path);
+}
+
+static void
+test_dgram(void **state)
+{
+	char path[128], addr[256];
+	pid_t pid;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/opensips.sock", dir);
+	pid = dgram_server(path, 5);
+	snprintf(addr, sizeof(addr), "dgram:%s", path);
+	calls(addr);
+	reap(pid);
+	unlink(path);
+}
+
+static void
+test_unreachable(void **state)
+{
+	struct mi_reply r;
+	char addr[256], err[256];
+
+	(void)state;
+	snprintf(addr, sizeof(addr), "dgram:%s/nobody.sock", dir);
+	assert_int_equal(mi_call(addr, "version", NULL, 1.0, &r), -1);
+	assert_non_null(strstr(r.error, "nobody listens"));
+	mi_reply_clear(&r);
+	/* a FIFO nobody reads */
+	snprintf(addr, sizeof(addr), "%s/lonely_fifo", dir);
+	assert_int_equal(mkfifo(addr, 0600), 0);
+	snprintf(addr, sizeof(addr), "fifo:%s/lonely_fifo", dir);
+	assert_int_equal(mi_call(addr, "version", NULL, 1.0, &r), -1);
+	assert_non_null(strstr(r.error, "nobody reads the FIFO"));
+	mi_reply_clear(&r);
+	snprintf(addr, sizeof(addr), "%s/lonely_fifo", dir);
+	unlink(addr);
+	/* spellings */
+	assert_false(mi_addr_ok("unix:/x", err, sizeof(err)));
+	assert_non_null(strstr(err, "not an MI address"));
+	assert_false(mi_addr_ok("fifo:relative", err, sizeof(err)));
+	assert_true(mi_addr_ok("dgram:127.0.0.1:8080", err, sizeof(err)));
+	assert_false(mi_addr_ok("dgram:127.0.0.1", err, sizeof(err)));
+	assert_int_equal(mi_call("tcp:1.2.3.4:5", "version", json_array(),
+	    1.0, &r), -1);
+	mi_reply_clear(&r);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/test_mi.XXXXXX");
+	return mkdtemp(dir) == NULL;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	return rmdir(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fifo),
+		cmocka_unit_test(test_dgram),
+		cmocka_unit_test(test_unreachable),
+	};
+
+	log_init("test_mi", -1);
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
