@@ -132,10 +132,21 @@ failures(const struct diag *d, enum dump_pool pool)
 	return n;
 }
 
+/* Which leaking pool to name first: the one full soonest, where both
+ * are known; else the one that leaks the most bytes per second. */
+static bool
+more_urgent(const struct obs_judged *a, const struct obs_judged *b)
+{
+	if (a->res.seconds_to_full >= 0 && b->res.seconds_to_full >= 0)
+		return a->res.seconds_to_full < b->res.seconds_to_full;
+	return a->res.suspects[0].bytes_per_request * a->res.rate >
+	    b->res.suspects[0].bytes_per_request * b->res.rate;
+}
+
 /*
- * The pools' verdicts as one: a leak anywhere is the verdict (the pool
- * that leaks the most bytes per second first); a pool that could not be
- * judged makes it inconclusive; healthy only when every pool was.
+ * The pools' verdicts as one: a leak anywhere is the verdict (the most
+ * urgent pool's named first); a pool that could not be judged makes it
+ * inconclusive; healthy only when every pool was.
  */
 static void
 overall(const struct diag *d, struct obs_judged *j, size_t n, char *why,
@@ -147,9 +158,7 @@ overall(const struct diag *d, struct obs_judged *j, size_t n, char *why,
 	*v = VERDICT_HEALTHY;
 	for (i = 0; i < n; i++)
 		if (j[i].v == VERDICT_LEAK && (first == SIZE_MAX ||
-		    j[i].res.suspects[0].bytes_per_request * j[i].res.rate >
-		    j[first].res.suspects[0].bytes_per_request *
-		    j[first].res.rate))
+		    more_urgent(&j[i], &j[first])))
 			first = i;
 	if (first != SIZE_MAX)
 		*v = VERDICT_LEAK;
