@@ -17,6 +17,7 @@
 
 #include "face/conf_priv.h"
 #include "lib/exitcodes.h"
+#include "lib/rfile.h"
 #include "lib/xmalloc.h"
 
 /* The whole file in memory: a regular file, at most CONF_SIZE_MAX, text. */
@@ -28,19 +29,10 @@ conf_text_read(struct conf_ctx *x)
 	size_t i, cap;
 	int fd;
 
-	fd = open(x->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd == -1 || fstat(fd, &st) == -1) {
+	if ((fd = rfile_open(x->path, 0, &st)) == -1) {
 		snprintf(x->err, x->errlen, "%s: cannot open: %s", x->path,
-		    strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return EX_MD_NOINPUT;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(x->err, x->errlen, "%s: cannot open: %s", x->path,
-		    S_ISDIR(st.st_mode) ? "a directory" :
-		    "not a regular file");
-		close(fd);
+		    errno == EISDIR ? "a directory" : errno == EINVAL ?
+		    "not a regular file" : strerror(errno));
 		return EX_MD_NOINPUT;
 	}
 	cap = CONF_SIZE_MAX + 1;

@@ -16,6 +16,8 @@ daemon_libmemdiag_a_SOURCES += \
 	daemon/lib/log.h \
 	daemon/lib/procfs.c \
 	daemon/lib/procfs.h \
+	daemon/lib/rfile.c \
+	daemon/lib/rfile.h \
 	daemon/lib/statedir.c \
 	daemon/lib/statedir.h \
 	daemon/lib/xmalloc.c \

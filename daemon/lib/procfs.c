@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/procfs.h"
+#include "lib/rfile.h"
 #include "lib/xmalloc.h"
 
 #define PROCFS_ENVIRON_MAX 65536	/* bytes of an environment read */
@@ -313,17 +314,8 @@ procfs_read_file(const char *path, char *buf, size_t len)
 	ssize_t n = 0;
 	int fd;
 
-	struct stat st;
-
-	/* O_NONBLOCK: a FIFO given as a file must not hang the open */
-	if (len == 0 || (fd = open(path, O_RDONLY | O_CLOEXEC |
-	    O_NONBLOCK)) == -1)
+	if (len == 0 || (fd = rfile_open(path, 0, NULL)) == -1)
 		return -1;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;		/* not a regular file */
-		return -1;
-	}
 	while (have < len - 1) {
 		n = read(fd, buf + have, len - 1 - have);
 		if (n == -1 && errno == EINTR)

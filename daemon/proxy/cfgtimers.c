@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/rfile.h"
 #include "lib/xmalloc.h"
 #include "proxy/cfgtimers.h"
 
@@ -334,19 +335,12 @@ cfgtimers_read(const char *path, const char *const *defines,
 	FILE *f;
 	char *buf;
 	size_t n;
-
-	struct stat st;
 	int fd;
 
 	memset(out, 0, sizeof(*out));
-	/* O_NONBLOCK: a FIFO given as the config must not hang the open */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
+	if ((fd = rfile_open(path, 0, NULL)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, errno == EINVAL ||
+		    errno == EISDIR ? "not a regular file" : strerror(errno));
 		return -1;
 	}
 	if ((f = fdopen(fd, "r")) == NULL) {

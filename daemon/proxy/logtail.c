@@ -25,6 +25,7 @@
 #include <event2/event.h>
 #include <systemd/sd-journal.h>
 
+#include "lib/rfile.h"
 #include "lib/xmalloc.h"
 #include "proxy/logtail.h"
 
@@ -100,16 +101,10 @@ static int
 file_open(struct logtail *lt, bool at_end)
 {
 	struct stat st;
-	/* O_NONBLOCK: a FIFO given as the log must not hang the open */
-	int fd = open(lt->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = rfile_open(lt->path, 0, &st);
 
 	if (fd == -1)
 		return -1;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
 	if (lt->fd != -1)
 		close(lt->fd);
 	lt->fd = fd;
