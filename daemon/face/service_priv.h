@@ -39,6 +39,7 @@ struct watcher {
 	/* the log, split into lines */
 	struct linebuf lines;
 	unsigned errors;	/* memory-error lines since the last look */
+	double kids_refreshed;	/* monotonic: the children last listed */
 	char first_error[200];
 	/* samples */
 	uint64_t used, total;

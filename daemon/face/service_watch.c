@@ -37,16 +37,17 @@ void
 service_watch_history(struct watcher *w)
 {
 	struct trend_point *pts = NULL;
+	json_t *last;
 	char err[512];
 	size_t n = 0;
 
-	if (history_load(w->svc->conf->statedir, w->t->name, &pts, &n, err,
-	    sizeof(err)) != 0) {
+	if (history_read(w->svc->conf->statedir, w->t->name, &pts, &n, &last,
+	    err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		return;
 	}
 	json_decref(w->last_report);
-	w->last_report = history_latest(w->svc->conf->statedir, w->t->name);
+	w->last_report = last;
 	if (n > 0) {
 		w->last_diag = pts[n - 1].when;
 		snprintf(w->last_verdict, sizeof(w->last_verdict), "%s",
@@ -93,7 +94,12 @@ log_line(struct watcher *w, long pid, const char *msg, size_t len)
 		return;
 	if (pid >= 0 && w->tgt != NULL && target_find(w->tgt, (pid_t)pid) ==
 	    NULL) {
-		target_refresh_children(w->tgt);	/* a new child? */
+		/* a new child? At most once a second: a shared log may
+		 * carry another program's errors by the thousand */
+		if (clock_mono() - w->kids_refreshed >= 1.0) {
+			target_refresh_children(w->tgt);
+			w->kids_refreshed = clock_mono();
+		}
 		if (target_find(w->tgt, (pid_t)pid) == NULL) {
 			log_debug("%s: a memory error from pid %ld, not the "
 			    "proxy's: ignored", w->t->name, pid);

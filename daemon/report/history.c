@@ -317,15 +317,34 @@ read_point(const char *dir, const char *file, struct trend_point *p)
 	return true;
 }
 
+/* The newest report of a listing, or NULL. */
+static json_t *
+newest(const char *dir, char *const *v, size_t nv)
+{
+	char path[HISTORY_PATH];
+	json_error_t je;
+	json_t *j;
+
+	if (nv == 0)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/%s", dir, v[nv - 1]);
+	if ((j = json_load_file(path, 0, &je)) == NULL)
+		log_warnx("history: %s:%d: %s", path, je.line, je.text);
+	return j;
+}
+
 int
-history_load(const char *statedir, const char *name,
-    struct trend_point **out, size_t *n, char *err, size_t errlen)
+history_read(const char *statedir, const char *name,
+    struct trend_point **out, size_t *n, json_t **latest, char *err,
+    size_t errlen)
 {
 	char dir[PATH_MAX], **v;
 	size_t nv, i;
 
 	*out = NULL;
 	*n = 0;
+	if (latest != NULL)
+		*latest = NULL;
 	if (!name_ok(name)) {
 		snprintf(err, errlen, "history: \"%s\" cannot name a "
 		    "directory", name);
@@ -338,17 +357,25 @@ history_load(const char *statedir, const char *name,
 	for (i = 0; i < nv; i++)
 		if (read_point(dir, v[i], &(*out)[*n]))
 			(*n)++;
+	if (latest != NULL)
+		*latest = newest(dir, v, nv);
 	names_free(v, nv);
 	qsort(*out, *n, sizeof(**out), point_cmp);
 	return 0;
 }
 
+int
+history_load(const char *statedir, const char *name,
+    struct trend_point **out, size_t *n, char *err, size_t errlen)
+{
+	return history_read(statedir, name, out, n, NULL, err, errlen);
+}
+
 json_t *
 history_latest(const char *statedir, const char *name)
 {
-	char dir[PATH_MAX], path[HISTORY_PATH], err[512], **v;
-	json_error_t je;
-	json_t *j = NULL;
+	char dir[PATH_MAX], err[512], **v;
+	json_t *j;
 	size_t nv;
 
 	if (!name_ok(name))
@@ -356,12 +383,7 @@ history_latest(const char *statedir, const char *name)
 	snprintf(dir, sizeof(dir), "%s/history/%s", statedir, name);
 	if (list_reports(dir, &v, &nv, err, sizeof(err)) == -1)
 		return NULL;
-	if (nv > 0) {
-		snprintf(path, sizeof(path), "%s/%s", dir, v[nv - 1]);
-		if ((j = json_load_file(path, 0, &je)) == NULL)
-			log_warnx("history: %s:%d: %s", path, je.line,
-			    je.text);
-	}
+	j = newest(dir, v, nv);
 	names_free(v, nv);
 	return j;
 }

@@ -24,5 +24,10 @@ int history_load(const char *statedir, const char *name, struct trend_point **, 
 
 /* NAME's newest saved report, or NULL (none, unreadable). */
 json_t *history_latest(const char *statedir, const char *name);
+/* Both from one listing of the directory: the points, and the newest
+ * report in *latest (NULL when none; the caller's). */
+int history_read(const char *statedir, const char *name,
+    struct trend_point **, size_t *n, json_t **latest, char *err,
+    size_t errlen);
 
 #endif

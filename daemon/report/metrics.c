@@ -425,14 +425,15 @@ metrics_write_history(const char *path, const char *statedir,
 		struct trend tr;
 		size_t npts = 0;
 
-		json_t *last = history_latest(statedir, names[i]);
+		json_t *last = NULL;
+		int r = history_read(statedir, names[i], &pts, &npts, &last,
+		    err, sizeof(err));
 
 		m[i].name = names[i];
 		m[i].seconds_to_exhaustion = -1;
 		metrics_from_report(last, &m[i]);
 		json_decref(last);
-		if (history_load(statedir, names[i], &pts, &npts, err,
-		    sizeof(err)) == 0 && npts > 0) {
+		if (r == 0 && npts > 0) {
 			trend_fit(pts, npts, &tr);
 			m[i].verdict = xstrdup(pts[npts - 1].verdict);
 			m[i].last_run = tr.last_when;
