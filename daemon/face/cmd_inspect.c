@@ -16,6 +16,7 @@
 #include "lib/addr.h"
 #include "lib/exitcodes.h"
 #include "lib/log.h"
+#include "proxy/mi.h"
 #include "proxy/rpc.h"
 #include "proxy/rpc_kam.h"
 #include "proxy/target.h"
@@ -57,6 +58,90 @@ rpc_value(const char *addr, const char *method, const char *arg)
 	return j;
 }
 
+/* One MI call's result, or NULL. */
+static json_t *
+mi_value(const char *addr, const char *method, json_t *params)
+{
+	struct mi_reply r;
+	json_t *v;
+
+	if (mi_call(addr, method, params, 2.0, &r) != 0) {
+		log_debug("%s", r.error);
+		mi_reply_clear(&r);
+		return NULL;
+	}
+	v = json_incref(r.result);
+	mi_reply_clear(&r);
+	return v;
+}
+
+/* OpenSIPS's pool from its statistics: "shmem:total_size", or a
+ * process's "pkmem:N-total_size" (the largest: a process that has not
+ * updated its figures yet says 0). */
+static json_t *
+mi_pool(const json_t *st, const char *group, const char *alloc)
+{
+	const char *k;
+	json_t *v, *size = NULL, *used = NULL;
+
+	json_object_foreach((json_t *)st, k, v) {
+		const char *dash = strchr(k, '-'), *key;
+
+		if (strncmp(k, group, strlen(group)) != 0)
+			continue;
+		key = strcmp(group, "pkmem:") == 0 && dash != NULL ? dash + 1 :
+		    k + strlen(group);
+		if (strcmp(key, "total_size") == 0 && (size == NULL ||
+		    json_integer_value(v) > json_integer_value(size))) {
+			size = v;
+			used = json_object_get(st, "shmem:used_size");
+			if (dash != NULL) {
+				char u[64];
+
+				snprintf(u, sizeof(u), "%.*sused_size",
+				    (int)(dash + 1 - k), k);
+				used = json_object_get(st, u);
+			}
+		}
+	}
+	if (size == NULL)
+		return NULL;
+	return json_pack("{s:s, s:O, s:O?}", "name", alloc, "size", size,
+	    "used", used);
+}
+
+/*
+ * OpenSIPS over its MI: version, the commands it has, the pools from its
+ * statistics. NULL when no MI address answers.
+ */
+static json_t *
+inspect_mi(const struct target *t)
+{
+	const char *alloc = t->shm_alloc ? t->shm_alloc : "F_MALLOC (default)";
+	json_t *o, *v, *st;
+	size_t i;
+
+	for (i = 0; i < t->nctl; i++) {
+		if ((v = mi_value(t->ctl[i], "version", NULL)) == NULL)
+			continue;
+		o = json_object();
+		json_object_set_new(o, "rpc", json_string(t->ctl[i]));
+		json_object_set(o, "version", json_object_get(v, "Server"));
+		json_decref(v);
+		if ((v = mi_value(t->ctl[i], "which", NULL)) != NULL)
+			json_object_set_new(o, "commands", v);
+		st = mi_value(t->ctl[i], "get_statistics", json_pack("{s:[s,s]}",
+		    "statistics", "shmem:", "pkmem:"));
+		if ((v = mi_pool(st, "shmem:", alloc)) != NULL)
+			json_object_set_new(o, "shm", v);
+		if ((v = mi_pool(st, "pkmem:", alloc)) != NULL)
+			json_object_set_new(o, "pkg", v);
+		json_decref(st);
+		return o;
+	}
+	return NULL;
+}
+
 /*
  * What the proxy says of itself over RPC: version, build flags, the
  * allocator and size of each pool. NULL when no ctl socket answers.
@@ -68,6 +153,8 @@ inspect_proxy(const struct target *t)
 	json_t *o, *v;
 	size_t i;
 
+	if (strcmp(t->flavour, "opensips") == 0)
+		return inspect_mi(t);
 	for (i = 0; i < t->nctl; i++) {
 		v = rpc_value(t->ctl[i], "core.version", NULL);
 		if (v == NULL)
@@ -107,6 +194,47 @@ answers(const char *addr, const char *method, const char *arg)
 	return v != NULL;
 }
 
+static bool
+has_command(const json_t *proxy, const char *a, const char *b)
+{
+	const json_t *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(proxy, "commands"), i, c)
+		if (json_is_string(c) && (strcmp(json_string_value(c), a) == 0 ||
+		    strcmp(json_string_value(c), b) == 0))
+			return true;
+	return false;
+}
+
+/* OpenSIPS: what its MI and its start options allow. */
+static void
+abilities_mi(const struct target *t, const json_t *proxy, json_t *a)
+{
+	const char *alloc = t->shm_alloc;
+
+	ability(a, "talk to it over its MI (version, statistics, dumps on "
+	    "demand)", proxy != NULL, "no MI address answers: load mi_fifo "
+	    "or mi_datagram (memdiag finds their FIFO and socket)");
+	if (proxy == NULL)
+		return;
+	ability(a, "dump its memory on demand (mem_shm_dump, mem_pkg_dump)",
+	    has_command(proxy, "mem_shm_dump", "mem:shm_dump"), "its MI has "
+	    "no mem_shm_dump");
+	ability(a, "name the allocation sites", alloc != NULL &&
+	    strstr(alloc, "_DBG") != NULL, "started without a *_DBG "
+	    "allocator (default F_MALLOC): its dumps carry no sites; start "
+	    "it with -a Q_MALLOC_DBG or -a F_MALLOC_DBG to have them. The "
+	    "pools are judged from their totals");
+	ability(a, "count the users' requests per method (--observe)", false,
+	    "OpenSIPS counts requests in all (core:rcv_requests), not per "
+	    "method");
+	ability(a, "diagnose it (gate, test calls, observation)", false,
+	    "not yet: the diagnosis drives Kamailio's binrpc and cfg "
+	    "settings; for OpenSIPS, inspect and rpc speak its MI, and "
+	    "memdiag analyze reads its dumps");
+}
+
 /*
  * What memdiag can and cannot do with this proxy, each with why: the
  * operator learns before a diagnosis what it will be able to say.
@@ -122,6 +250,10 @@ abilities(const struct target *t, const json_t *proxy)
 	char err[256];
 	bool sig = target_verify(t, &t->main, SIGUSR1, err, sizeof(err)) == 0;
 
+	if (strcmp(t->flavour, "opensips") == 0) {
+		abilities_mi(t, proxy, a);
+		return a;
+	}
 	if (strcmp(t->flavour, "kamailio") != 0) {
 		ability(a, "diagnose it (gate, test calls, dumps on demand)",
 		    false, "memdiag drives Kamailio only so far; the memory "
@@ -215,13 +347,16 @@ inspect_text(const struct target *t)
 		printf("  listens on %s\n", buf);
 	}
 	for (i = 0; i < t->nctl; i++)
-		printf("  rpc socket candidate %s\n", t->ctl[i]);
+		printf("  %s candidate %s\n", strcmp(t->flavour, "opensips") ==
+		    0 ? "MI address" : "rpc socket", t->ctl[i]);
 	printf("  %zu children\n", t->nkids);
 	proxy = inspect_proxy(t);
 	ab = abilities(t, proxy);
 	if (proxy == NULL)
-		printf("  no ctl socket answers binrpc: version and pools unknown "
-		    "(give --rpc to the commands that act)\n");
+		printf("  no %s: version and pools unknown "
+		    "(give --rpc to the commands that act)\n",
+		    strcmp(t->flavour, "opensips") == 0 ? "MI address answers" :
+		    "ctl socket answers binrpc");
 	else {
 		json_t *v;
 		size_t k;

@@ -4,6 +4,11 @@
  * against kamcmd. Parameters are typed as kamcmd types them: an integer,
  * else a decimal, else a string ("s:" forces a string). The text output
  * is kamcmd's layout, so the two can be compared line by line.
+ *
+ * With an OpenSIPS MI address (fifo:PATH[,REPLY_DIR], dgram:PATH,
+ * dgram:HOST:PORT) it is one MI call instead: PARAMS are NAME=VALUE
+ * (an integer value is sent as one) or a single JSON object or array,
+ * and the result is printed as JSON.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +21,7 @@
 #include "lib/exitcodes.h"
 #include "lib/log.h"
 #include "proxy/binrpc.h"
+#include "proxy/mi.h"
 #include "proxy/rpc.h"
 
 #define RPC_CMD_DEFAULT_ADDR "unix:/run/kamailio/kamailio_ctl"
@@ -78,6 +84,60 @@ rpc_cmd_print(const struct binrpc_val *v, int depth)
 	}
 }
 
+/* NAME=VALUE ... as a JSON object, or one JSON object or array as it is */
+static json_t *
+mi_params(int argc, char **argv)
+{
+	json_t *o;
+	int i;
+
+	if (argc == 1 && (argv[0][0] == '{' || argv[0][0] == '['))
+		return json_loads(argv[0], 0, NULL);
+	o = json_object();
+	for (i = 0; i < argc; i++) {
+		char *eq = strchr(argv[i], '='), *end, name[256];
+		long long v;
+
+		if (eq == NULL || eq == argv[i] ||
+		    (size_t)(eq - argv[i]) >= sizeof(name)) {
+			json_decref(o);
+			return NULL;
+		}
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - argv[i]),
+		    argv[i]);
+		errno = 0;
+		v = strtoll(eq + 1, &end, 10);
+		json_object_set_new(o, name, eq[1] != '\0' && *end == '\0' &&
+		    errno == 0 ? json_integer(v) : json_string(eq + 1));
+	}
+	return o;
+}
+
+static int
+mi_cmd(const char *addr, double timeout, int argc, char **argv)
+{
+	struct mi_reply r;
+	json_t *params = NULL;
+
+	if (argc > 1 && (params = mi_params(argc - 1, argv + 1)) == NULL) {
+		log_warnx("MI parameters: NAME=VALUE ..., or one JSON object "
+		    "or array");
+		return EX_MD_USAGE;
+	}
+	if (mi_call(addr, argv[0], params, timeout, &r) != 0) {
+		int code = r.code;
+
+		log_warnx("%s", r.error);
+		mi_reply_clear(&r);
+		return code != 0 ? EX_MD_DATAERR : EX_MD_UNAVAILABLE;
+	}
+	json_dumpf(r.result, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	putchar('\n');
+	mi_reply_clear(&r);
+	fflush(stdout);
+	return EX_MD_OK;
+}
+
 static int
 rpc_cmd_usage(void)
 {
@@ -129,6 +189,8 @@ rpc_main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return rpc_cmd_usage();
+	if (strncmp(addr, "fifo:", 5) == 0 || strncmp(addr, "dgram:", 6) == 0)
+		return mi_cmd(addr, timeout, argc - optind, argv + optind);
 	req = binrpc_req_new(argv[optind]);
 	for (i = optind + 1; i < argc; i++)
 		rpc_cmd_add_param(req, argv[i]);

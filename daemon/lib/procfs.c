@@ -489,6 +489,48 @@ procfs_socket_inodes(pid_t pid, size_t *n)
 	return out;
 }
 
+char **
+procfs_fifo_paths(pid_t pid, size_t *n)
+{
+	char path[64], link[PATH_MAX], fdpath[384];
+	char **out = NULL;
+	struct dirent *e;
+	struct stat st;
+	size_t cnt = 0, i;
+	DIR *d;
+
+	*n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return NULL;
+	while ((e = readdir(d)) != NULL) {
+		ssize_t l;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(fdpath, sizeof(fdpath), "%s/%s", path, e->d_name);
+		if ((l = readlink(fdpath, link, sizeof(link) - 1)) <= 0)
+			continue;
+		link[l] = '\0';
+		/* a named FIFO, still there under that name (an anonymous
+		 * pipe reads "pipe:[N]") */
+		if (link[0] != '/' || stat(fdpath, &st) == -1 ||
+		    !S_ISFIFO(st.st_mode) || stat(link, &st) == -1 ||
+		    !S_ISFIFO(st.st_mode))
+			continue;
+		for (i = 0; i < cnt && strcmp(out[i], link) != 0; i++)
+			;
+		if (i < cnt)
+			continue;
+		out = xreallocarray(out, cnt + 2, sizeof(*out));
+		out[cnt++] = xstrdup(link);
+		out[cnt] = NULL;
+	}
+	closedir(d);
+	*n = cnt;
+	return out;
+}
+
 static void
 read_net(pid_t pid, const char *file, enum procfs_proto proto, int family,
     struct procfs_sock **out, size_t *cnt)

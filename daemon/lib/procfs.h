@@ -76,6 +76,9 @@ pid_t *procfs_children(pid_t, size_t *n);
 unsigned long *procfs_socket_inodes(pid_t, size_t *n);
 /* Every socket in the process's network namespace; caller frees. */
 struct procfs_sock *procfs_sockets(pid_t, size_t *n);
+/* Named FIFOs among a process's open files (NULL-terminated, each once;
+ * caller frees). */
+char **procfs_fifo_paths(pid_t, size_t *n);
 /* Paths of listening unix sockets whose inode is in `inodes`. */
 char **procfs_unix_paths(pid_t, const unsigned long *inodes, size_t n,
     size_t *npaths);

@@ -148,6 +148,21 @@ unique_name(char *buf, size_t len)
 	snprintf(buf, len, "memdiag_%ld_%016llx", (long)getpid(), r);
 }
 
+/* Writable by the owner of the proxy's socket or FIFO at like (root
+ * hands it over), or by our group. */
+static int
+own_like(const char *path, const char *like)
+{
+	struct stat st;
+
+	if (geteuid() == 0 && stat(like, &st) == 0) {
+		if (chown(path, st.st_uid, st.st_gid) == -1)
+			return -1;
+		return chmod(path, 0600);
+	}
+	return chmod(path, 0660);
+}
+
 static int
 call_fifo(const char *spec, const char *addr, const char *method,
     const char *req, double deadline, char **rep, size_t *replen,
@@ -180,10 +195,9 @@ call_fifo(const char *spec, const char *addr, const char *method,
 		    strerror(errno));
 		goto done;
 	}
-	/* the proxy's user writes the reply: give it the request FIFO's
-	 * owner (root can; otherwise memdiag shares the proxy's user) */
-	if (geteuid() == 0 && chown(rpath, st.st_uid, st.st_gid) == -1)
-		log_debug("chown %s: %s", rpath, strerror(errno));
+	/* the proxy's user writes the reply */
+	if (own_like(rpath, path) == -1)
+		log_debug("%s: %s", rpath, strerror(errno));
 	if ((rfd = open(rpath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
 		fail(out, addr, method, "reply FIFO %s: %s", rpath,
 		    strerror(errno));
@@ -224,8 +238,9 @@ call_dgram(enum mi_kind k, const char *spec, const char *addr,
 	struct sockaddr_storage to;
 	socklen_t tolen;
 	struct pollfd p;
+	char rdir[80] = "", rsock[108] = "";
 	ssize_t n;
-	int fd, r;
+	int fd, r = -1;
 
 	memset(&to, 0, sizeof(to));
 	if (k == MI_UNIX) {
@@ -236,18 +251,32 @@ call_dgram(enum mi_kind k, const char *spec, const char *addr,
 		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", spec);
 		tolen = sizeof(*sun);
 		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		/* the reply's address: abstract, nothing left on disk */
+		/*
+		 * The reply's address: a path (mi_datagram takes the
+		 * sender's address as a string, so an abstract one is
+		 * empty to it) in a directory of its own. mi_datagram
+		 * answers from another socket than the one it reads, so
+		 * the reply cannot be told by its source: only the proxy's
+		 * user may write to this one (root gives it the proxy's
+		 * socket's owner; otherwise memdiag's group must be the
+		 * proxy's).
+		 */
+		unique_name(name, sizeof(name));
+		snprintf(rdir, sizeof(rdir), "/tmp/%s", name);
 		memset(&me, 0, sizeof(me));
 		me.sun_family = AF_UNIX;
-		unique_name(name, sizeof(name));
-		memcpy(me.sun_path + 1, name, strlen(name));
-		if (fd != -1 && bind(fd, (struct sockaddr *)&me,
-		    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-		    strlen(name))) == -1) {
-			fail(out, addr, method, "bind: %s", strerror(errno));
+		snprintf(me.sun_path, sizeof(me.sun_path), "%s/r", rdir);
+		if (fd != -1 && (mkdir(rdir, 0711) == -1 ||
+		    bind(fd, (struct sockaddr *)&me, sizeof(me)) == -1 ||
+		    own_like(me.sun_path, spec) == -1)) {
+			fail(out, addr, method, "reply socket %s: %s",
+			    me.sun_path, strerror(errno));
 			close(fd);
+			unlink(me.sun_path);
+			rmdir(rdir);
 			return -1;
 		}
+		snprintf(rsock, sizeof(rsock), "%s", me.sun_path);
 	} else {
 		struct addr a;
 		char err[200];
@@ -275,16 +304,16 @@ call_dgram(enum mi_kind k, const char *spec, const char *addr,
 	}
 	if (fd == -1) {
 		fail(out, addr, method, "socket: %s", strerror(errno));
-		return -1;
+		goto done;
 	}
-	/* connected: replies from anyone else are not taken */
-	if (connect(fd, (struct sockaddr *)&to, tolen) == -1 ||
-	    send(fd, req, strlen(req), 0) == -1) {
+	/* UDP: connected, replies from anyone else are not taken */
+	if ((k == MI_UDP && connect(fd, (struct sockaddr *)&to, tolen) == -1) ||
+	    sendto(fd, req, strlen(req), 0, (struct sockaddr *)&to, tolen) ==
+	    -1) {
 		fail(out, addr, method, "%s", errno == ECONNREFUSED ||
 		    errno == ENOENT ? "nobody listens (is the proxy running, "
 		    "with mi_datagram?)" : strerror(errno));
-		close(fd);
-		return -1;
+		goto done;
 	}
 	*rep = xmalloc(MI_DGRAM_MAX + 1);
 	p.fd = fd;
@@ -294,19 +323,27 @@ call_dgram(enum mi_kind k, const char *spec, const char *addr,
 	if (r <= 0) {
 		fail(out, addr, method, "%s", r == 0 ? "no reply in time" :
 		    strerror(errno));
-		close(fd);
-		return -1;
+		r = -1;
+		goto done;
 	}
+	r = -1;
 	n = recv(fd, *rep, MI_DGRAM_MAX, MSG_TRUNC);
-	close(fd);
 	if (n < 0 || n > MI_DGRAM_MAX) {
 		fail(out, addr, method, "%s", n < 0 ? strerror(errno) :
 		    "reply larger than a datagram");
-		return -1;
+		goto done;
 	}
 	(*rep)[n] = '\0';
 	*replen = (size_t)n;
-	return 0;
+	r = 0;
+done:
+	if (fd != -1)
+		close(fd);
+	if (rsock[0] != '\0')
+		unlink(rsock);
+	if (rdir[0] != '\0')
+		rmdir(rdir);
+	return r;
 }
 
 /* The JSON-RPC response: its result, or its error. */

@@ -204,6 +204,9 @@ resolve_pid(const char *spec, pid_t *pid, char *err, size_t errlen)
 static void
 parse_argv(struct target *t)
 {
+	/* OpenSIPS: -a names the allocator of both pools (Kamailio's -a is
+	 * auto_aliases) */
+	bool osips = strcmp(t->flavour, "opensips") == 0;
 	int i;
 
 	for (i = 1; i < t->argc; i++) {
@@ -213,7 +216,8 @@ parse_argv(struct target *t)
 		if (strcmp(a, "-E") == 0)
 			t->stderr_log = true;
 		else if (a[0] == '-' && a[1] != '\0' && a[2] == '\0' &&
-		    v != NULL && strchr("fYPmMxX", a[1]) != NULL) {
+		    v != NULL && (strchr("fYPmMxX", a[1]) != NULL ||
+		    (osips && a[1] == 'a'))) {
 			switch (a[1]) {
 			case 'f':
 				t->cfgfile = v;
@@ -235,6 +239,9 @@ parse_argv(struct target *t)
 				break;
 			case 'X':
 				t->pkg_alloc = v;
+				break;
+			case 'a':
+				t->shm_alloc = t->pkg_alloc = v;
 				break;
 			}
 			i++;

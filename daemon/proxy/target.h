@@ -52,7 +52,8 @@ struct target {
 	/* from the command line */
 	const char *cfgfile, *rundir, *pidfile;	/* point into argv */
 	long shm_mb, pkg_mb;	/* -m, -M; 0 when not given */
-	const char *shm_alloc, *pkg_alloc;	/* -x, -X; NULL = default */
+	const char *shm_alloc, *pkg_alloc;	/* -x, -X (OpenSIPS: -a);
+						 * NULL = default */
 	bool stderr_log;	/* -E */
 	/* discovered */
 	struct addr *listen;

@@ -70,6 +70,122 @@ ctl_canonical(char **addr)
 	*addr = p;
 }
 
+#define MI_CFG_MAX (4 << 20)	/* bytes of a configuration read */
+
+/* "stderror_enabled = yes" (3.x), "log_stderror=1" (older) */
+static bool
+stderr_setting(const char *line)
+{
+	const char *p = line + strspn(line, " \t");
+	size_t n = strncmp(p, "stderror_enabled", 16) == 0 ? 16 :
+	    strncmp(p, "log_stderror", 12) == 0 ? 12 : 0;
+
+	if (n == 0)
+		return false;
+	p += n;
+	p += strspn(p, " \t");
+	if (*p++ != '=')
+		return false;
+	p += strspn(p, " \t");
+	return strncmp(p, "yes", 3) == 0 || strncmp(p, "on", 2) == 0 ||
+	    strncmp(p, "true", 4) == 0 || *p == '1';
+}
+
+/*
+ * What OpenSIPS's configuration says that /proc does not: mi_fifo's
+ * reply_dir, if it sets one that exists (a preprocessed file may hold a
+ * macro there; else mi_fifo's default, /tmp/), and whether it logs to
+ * stderr (it has no -E since 3.x). Read as text, line by line: what it
+ * cannot read stays at the defaults.
+ */
+static void
+osips_cfg(struct target *t, char *rdir, size_t len)
+{
+	char path[PATH_MAX], why[256], *buf, *line, *save = NULL;
+	struct stat st;
+
+	snprintf(rdir, len, "/tmp/");
+	if (target_cfg_path(t, "/etc/opensips/opensips.cfg", path,
+	    sizeof(path), why, sizeof(why)) != 0)
+		return;
+	buf = xmalloc(MI_CFG_MAX);
+	if (procfs_read_file(path, buf, MI_CFG_MAX) < 0) {
+		free(buf);
+		return;
+	}
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		char *q, *e;
+
+		if (stderr_setting(line))
+			t->stderr_log = true;
+		if (strstr(line, "modparam") == NULL ||
+		    strstr(line, "\"mi_fifo\"") == NULL ||
+		    strstr(line, "\"reply_dir\"") == NULL ||
+		    (e = strrchr(line, '"')) == NULL)
+			continue;
+		*e = '\0';
+		if ((q = strrchr(line, '"')) == NULL)
+			continue;
+		if (q[1] == '/' && stat(q + 1, &st) == 0 &&
+		    S_ISDIR(st.st_mode))
+			snprintf(rdir, len, "%s", q + 1);
+	}
+	free(buf);
+}
+
+/*
+ * OpenSIPS speaks MI, not binrpc: its unix datagram sockets are
+ * mi_datagram's (dgram:PATH), the FIFOs its processes hold open
+ * mi_fifo's (fifo:PATH,REPLY_DIR). Datagrams first: they need no reply
+ * FIFO on disk, nor the reply_dir right.
+ */
+static void
+mi_candidates(struct target *t)
+{
+	char **out = NULL, rdir[PATH_MAX];
+	size_t n = 0, i, k, nf;
+	pid_t *pids = xcalloc(t->nkids + 1, sizeof(*pids));
+
+	for (i = 0; i < t->nctl; i++) {
+		if (strncmp(t->ctl[i], "unixd:", 6) == 0) {
+			out = xreallocarray(out, n + 2, sizeof(*out));
+			xasprintf(&out[n++], "dgram:%s", t->ctl[i] + 6);
+		}
+		free(t->ctl[i]);
+	}
+	free(t->ctl);
+	pids[0] = t->main.pid;
+	for (i = 0; i < t->nkids; i++)
+		pids[i + 1] = t->kids[i].pid;
+	osips_cfg(t, rdir, sizeof(rdir));
+	for (k = 0; k <= t->nkids; k++) {
+		char **f = procfs_fifo_paths(pids[k], &nf);
+
+		for (i = 0; i < nf; i++) {
+			char *a;
+			size_t j;
+
+			xasprintf(&a, "fifo:%s,%s", f[i], rdir);
+			for (j = 0; j < n && strcmp(out[j], a) != 0; j++)
+				;
+			if (j < n)
+				free(a);
+			else {
+				out = xreallocarray(out, n + 2, sizeof(*out));
+				out[n++] = a;
+			}
+			free(f[i]);
+		}
+		free(f);
+	}
+	if (out != NULL)
+		out[n] = NULL;
+	t->ctl = out;
+	t->nctl = n;
+	free(pids);
+}
+
 void
 target_discover_sockets(struct target *t)
 {
@@ -116,6 +232,8 @@ target_discover_sockets(struct target *t)
 	if (t->nctl > 1)
 		qsort(t->ctl, t->nctl, sizeof(*t->ctl), ctl_cmp);
 	free(inodes);
+	if (strcmp(t->flavour, "opensips") == 0)
+		mi_candidates(t);
 }
 
 static bool
@@ -158,7 +276,8 @@ target_discover_log(struct target *t)
 		    S_ISREG(st.st_mode)) {
 			l->kind = TARGET_LOG_FILE;
 			l->path = xstrdup(link);
-			l->why = xstrdup("-E, stderr is a file");
+			l->why = xstrdup(strcmp(t->flavour, "opensips") == 0 ?
+			    "logs to stderr, a file" : "-E, stderr is a file");
 		} else if (procfs_socket_inode(link) != 0 &&
 		    unix_socket_path_is(t->main.pid,
 		    procfs_socket_inode(link), "/journal/stdout")) {
