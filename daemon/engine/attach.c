@@ -6,22 +6,46 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "engine/attach.h"
 #include "gate/gate.h"
 #include "lib/exitcodes.h"
 #include "lib/xmalloc.h"
+#include "proxy/mi.h"
 #include "proxy/settings.h"
 #include "proxy/rpc.h"
 #include "proxy/rpc_kam.h"
 #include "proxy/target.h"
+
+/* OpenSIPS: the first MI address that answers. */
+static char *
+pick_mi(const struct target *t, char *err, size_t errlen)
+{
+	struct mi_reply r;
+	size_t i;
+
+	for (i = 0; i < t->nctl; i++) {
+		bool ok = mi_call(t->ctl[i], "version", NULL, 2.0, &r) == 0;
+
+		mi_reply_clear(&r);
+		if (ok)
+			return xstrdup(t->ctl[i]);
+	}
+	snprintf(err, errlen, "%s pid %d: none of its %zu MI addresses "
+	    "answers (is mi_datagram or mi_fifo loaded? give --rpc)",
+	    t->flavour, (int)t->main.pid, t->nctl);
+	return NULL;
+}
 
 char *
 attach_pick_rpc(const struct target *t, char *err, size_t errlen)
 {
 	size_t i;
 
+	if (strcmp(t->flavour, "opensips") == 0)
+		return pick_mi(t, err, errlen);
 	for (i = 0; i < t->nctl; i++) {
 		struct rpc_result *r = rpc_sync(t->ctl[i], rpc_kam_req_version(),
 		    2.0);

@@ -309,23 +309,30 @@ dump_main(int argc, char **argv)
 	t = a.t;
 	rpc = a.rpc;
 	logspec = a.log;
-	s = settings_new(c.statedir, t, rpc);
 	if ((c.base = event_base_new()) == NULL)
 		fatalx(EX_MD_INTERNAL, "event_base_new failed");
-	if (c.pkg)
-		open_waker(&c, t);
 	o.shm = c.shm;
 	o.pkg = c.pkg;
 	o.full = c.full;
 	o.timeout = c.timeout;
 	o.wake = wake;
 	o.wake_arg = &c;
-	r = dumper_run(c.base, t, s, logspec, &o, &res, err, sizeof(err));
-	/* every way out of dumper_run passes here */
-	restored = settings_restore(s, rerr, sizeof(rerr));
-	if (!restored)
-		log_warnx("%s (saved in %s; the next start or memdiag cleanup "
-		    "restores it)", rerr, s->path);
+	if (strcmp(t->flavour, "opensips") == 0) {
+		/* over its MI, at a level it logs: nothing to restore */
+		r = dumper_run_mi(c.base, t, rpc, logspec, &o, &res, err,
+		    sizeof(err));
+	} else {
+		s = settings_new(c.statedir, t, rpc);
+		if (c.pkg)
+			open_waker(&c, t);
+		r = dumper_run(c.base, t, s, logspec, &o, &res, err,
+		    sizeof(err));
+		/* every way out of dumper_run passes here */
+		restored = settings_restore(s, rerr, sizeof(rerr));
+		if (!restored)
+			log_warnx("%s (saved in %s; the next start or memdiag "
+			    "cleanup restores it)", rerr, s->path);
+	}
 	if (r != 0)
 		goto out;
 	print_result(&c, &res, restored);

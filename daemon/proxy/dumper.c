@@ -21,6 +21,7 @@
 #include "lib/xmalloc.h"
 #include "proxy/dumper.h"
 #include "proxy/logtail.h"
+#include "proxy/mi.h"
 #include "proxy/rpc.h"
 #include "proxy/rpc_kam.h"
 
@@ -48,6 +49,8 @@ dumper_path_name(enum dumper_path p)
 		return "cfg";
 	case DUMPER_CFG_WOKEN:
 		return "cfg+wake";
+	case DUMPER_MI:
+		return "mi";
 	default:
 		return "none";
 	}
@@ -281,6 +284,61 @@ dumper_keep_target(const struct target *t, struct dump_result *r)
 	free(pids);
 }
 
+/* The log followed, the signals caught: what every session needs. */
+static int
+session_open(struct dumper *d, struct event_base *base, struct target *t,
+    const char *logspec, struct dumper_result *res, char *err,
+    size_t errlen)
+{
+	pid_t *pids;
+	size_t i;
+
+	memset(res, 0, sizeof(*res));
+	memset(d, 0, sizeof(*d));
+	d->res = res;
+	d->base = base;
+	d->parser = dump_parser_new();
+	d->lt = logtail_new(d->base, logspec, &dumper_ops, d, err, errlen);
+	if (d->lt == NULL) {
+		dump_result_free(dump_parser_finish(d->parser));
+		return EX_MD_UNAVAILABLE;
+	}
+	pids = xcalloc(t->nkids + 1, sizeof(*pids));
+	pids[0] = t->main.pid;
+	for (i = 0; i < t->nkids; i++)
+		pids[i + 1] = t->kids[i].pid;
+	logtail_set_pids(d->lt, pids, t->nkids + 1);
+	free(pids);
+	d->sigint = evsignal_new(d->base, SIGINT, on_signal, d);
+	d->sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
+	d->sighup = evsignal_new(d->base, SIGHUP, on_signal, d);
+	event_add(d->sigint, NULL);
+	event_add(d->sigterm, NULL);
+	event_add(d->sighup, NULL);
+	return 0;
+}
+
+/* ok: the dumps into res; else thrown away. */
+static void
+session_close(struct dumper *d, struct target *t, bool ok)
+{
+	if (ok) {
+		spin(d, 0.2);		/* trailing lines */
+		d->res->dumps = dump_parser_finish(d->parser);
+		/* mem_dump_pkg fires once per change a child has not seen
+		 * yet, all reading the current value: a child idle through
+		 * two requests prints twice. The copies are alike; keep one. */
+		dump_result_keep_last(d->res->dumps);
+		dumper_keep_target(t, d->res->dumps);
+	} else
+		dump_result_free(dump_parser_finish(d->parser));
+	d->parser = NULL;
+	logtail_free(d->lt);
+	event_free(d->sigint);
+	event_free(d->sigterm);
+	event_free(d->sighup);
+}
+
 int
 dumper_run(struct event_base *base, struct target *t, struct settings *s,
     const char *logspec, const struct dumper_opts *o,
@@ -288,32 +346,11 @@ dumper_run(struct event_base *base, struct target *t, struct settings *s,
 {
 	struct dumper d;
 	int64_t debug, memlog, cur;
-	pid_t *pids;
 	size_t i;
-	int summary;
+	int summary, r;
 
-	memset(res, 0, sizeof(*res));
-	memset(&d, 0, sizeof(d));
-	d.res = res;
-	d.base = base;
-	d.parser = dump_parser_new();
-	d.lt = logtail_new(d.base, logspec, &dumper_ops, &d, err, errlen);
-	if (d.lt == NULL) {
-		dump_result_free(dump_parser_finish(d.parser));
-		return EX_MD_UNAVAILABLE;
-	}
-	pids = xcalloc(t->nkids + 1, sizeof(*pids));
-	pids[0] = t->main.pid;
-	for (i = 0; i < t->nkids; i++)
-		pids[i + 1] = t->kids[i].pid;
-	logtail_set_pids(d.lt, pids, t->nkids + 1);
-	free(pids);
-	d.sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
-	d.sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
-	d.sighup = evsignal_new(d.base, SIGHUP, on_signal, &d);
-	event_add(d.sigint, NULL);
-	event_add(d.sigterm, NULL);
-	event_add(d.sighup, NULL);
+	if ((r = session_open(&d, base, t, logspec, res, err, errlen)) != 0)
+		return r;
 	learn_roles(t, s->rpc);
 
 	/* dumps print at level memlog, visible only when memlog <= debug */
@@ -336,26 +373,178 @@ dumper_run(struct event_base *base, struct target *t, struct settings *s,
 		dump_main(&d, t, o);
 	for (i = 0; o->pkg && !d.stop && i < t->nkids; i++)
 		dump_child(&d, t, s, &t->kids[i], o);
-	spin(&d, 0.2);		/* trailing lines */
-	res->dumps = dump_parser_finish(d.parser);
-	d.parser = NULL;
-	/* mem_dump_pkg fires once per change a child has not seen yet, all
-	 * reading the current value: a child idle through two requests prints
-	 * twice. The copies are alike; keep one. */
-	dump_result_keep_last(res->dumps);
-	dumper_keep_target(t, res->dumps);
-	logtail_free(d.lt);
-	event_free(d.sigint);
-	event_free(d.sigterm);
-	event_free(d.sighup);
+	session_close(&d, t, true);
 	return 0;
 fail:
-	dump_result_free(dump_parser_finish(d.parser));
-	logtail_free(d.lt);
-	event_free(d.sigint);
-	event_free(d.sigterm);
-	event_free(d.sighup);
+	session_close(&d, t, false);
 	return EX_MD_UNAVAILABLE;
+}
+
+/*
+ * OpenSIPS prints a dump at the log level its MI command gives, and only
+ * if that level is within the process's own: the lowest of its
+ * processes' levels is seen by all, so nothing on the proxy is changed.
+ */
+static int
+mi_level(const char *mi, int *level, char *err, size_t errlen)
+{
+	struct mi_reply r;
+	const json_t *p;
+	size_t i;
+	bool any = false;
+
+	if (mi_call(mi, "log_level", NULL, DUMPER_RPC_TIMEOUT, &r) != 0) {
+		snprintf(err, errlen, "%s", r.error);
+		mi_reply_clear(&r);
+		return -1;
+	}
+	json_array_foreach(json_object_get(r.result, "Processes"), i, p) {
+		const json_t *l = json_object_get(p, "Log level");
+
+		if (json_is_integer(l) && (!any || json_integer_value(l) <
+		    *level)) {
+			*level = (int)json_integer_value(l);
+			any = true;
+		}
+	}
+	mi_reply_clear(&r);
+	if (!any)
+		snprintf(err, errlen, "%s: log_level: no process's level in "
+		    "its reply", mi);
+	return any ? 0 : -1;
+}
+
+/* OpenSIPS's ps: each process's rank (ID) and role (Type). */
+static void
+mi_roles(struct target *t, const char *mi)
+{
+	struct mi_reply r;
+	const json_t *p;
+	size_t i;
+
+	if (mi_call(mi, "ps", NULL, DUMPER_RPC_TIMEOUT, &r) != 0) {
+		log_warnx("%s", r.error);
+		mi_reply_clear(&r);
+		return;
+	}
+	json_array_foreach(json_object_get(r.result, "Processes"), i, p) {
+		struct target_proc *tp = target_find(t, (pid_t)
+		    json_integer_value(json_object_get(p, "PID")));
+		const char *type = json_string_value(json_object_get(p,
+		    "Type"));
+
+		if (tp == NULL || type == NULL)
+			continue;
+		tp->rank = (int)json_integer_value(json_object_get(p, "ID"));
+		free(tp->role);
+		tp->role = xstrdup(type);
+	}
+	mi_reply_clear(&r);
+}
+
+/* One MI command by its 3.x name, or 4.0's where the old one is gone. */
+static int
+mi_dump_call(const char *mi, const char *old, const char *new,
+    json_t *params, char *err, size_t errlen, bool *unable)
+{
+	struct mi_reply r;
+	int st;
+
+	*unable = false;
+	json_incref(params);
+	if ((st = mi_call(mi, old, params, DUMPER_RPC_TIMEOUT, &r)) != 0 &&
+	    r.no_method) {
+		mi_reply_clear(&r);
+		json_incref(params);
+		st = mi_call(mi, new, params, DUMPER_RPC_TIMEOUT, &r);
+	}
+	json_decref(params);
+	if (st != 0)
+		snprintf(err, errlen, "%s", r.error);
+	/* a process without OpenSIPS's IPC (the attendant, the MI
+	 * listeners) cannot be asked: it says so */
+	*unable = st != 0 && strstr(r.error, "does not support") != NULL;
+	mi_reply_clear(&r);
+	return st;
+}
+
+/* The dump of pool from any of the proxy's processes since mark. */
+static bool
+any_has(struct dumper *d, size_t mark, struct target *t, enum dump_pool pool,
+    double seconds)
+{
+	double end = clock_mono() + seconds;
+	size_t i;
+
+	for (;;) {
+		if (dump_parser_has(d->parser, mark, t->main.pid, pool, true))
+			return true;
+		for (i = 0; i < t->nkids; i++)
+			if (dump_parser_has(d->parser, mark, t->kids[i].pid,
+			    pool, true))
+				return true;
+		if (d->stop || clock_mono() >= end)
+			return false;
+		spin(d, 0.05);
+	}
+}
+
+int
+dumper_run_mi(struct event_base *base, struct target *t, const char *mi,
+    const char *logspec, const struct dumper_opts *o,
+    struct dumper_result *res, char *err, size_t errlen)
+{
+	struct dumper d;
+	struct dumper_note *n;
+	size_t i, mark;
+	int level = 0, r;
+	bool unable;
+
+	if (mi_level(mi, &level, err, errlen) != 0)
+		return EX_MD_UNAVAILABLE;
+	if ((r = session_open(&d, base, t, logspec, res, err, errlen)) != 0)
+		return r;
+	mi_roles(t, mi);
+	if (o->shm) {
+		/* the process serving the MI command prints it */
+		n = add_note(res, &t->main);
+		mark = dump_parser_mark(d.parser);
+		if (mi_dump_call(mi, "mem_shm_dump", "mem:shm_dump", json_pack(
+		    "{s:i}", "log_level", level), err, errlen, &unable) != 0)
+			n->problem = xstrdup(err);
+		else if (any_has(&d, mark, t, DUMP_POOL_SHM, o->timeout))
+			n->path = DUMPER_MI;
+		else
+			xasprintf(&n->problem, "no complete shm dump within "
+			    "%.0f s of mem_shm_dump (log_level %d)", o->timeout,
+			    level);
+	}
+	for (i = 0; o->pkg && !d.stop && i <= t->nkids; i++) {
+		struct target_proc *p = i == 0 ? &t->main : &t->kids[i - 1];
+
+		mark = dump_parser_mark(d.parser);
+		r = mi_dump_call(mi, "mem_pkg_dump", "mem:pkg_dump", json_pack(
+		    "{s:i, s:i}", "pid", (int)p->nspid, "log_level", level), err,
+		    errlen, &unable);
+		if (r != 0 && unable) {
+			log_info("pid %d (%s): OpenSIPS cannot dump its pkg on "
+			    "demand (no IPC there): not asked", (int)p->pid,
+			    p->role ? p->role : "?");
+			continue;
+		}
+		n = add_note(res, p);
+		if (r != 0)
+			n->problem = xstrdup(err);
+		else if (wait_dump(&d, mark, p, DUMP_POOL_PKG, true,
+		    o->timeout))
+			n->path = DUMPER_MI;
+		else
+			xasprintf(&n->problem, "no complete pkg dump within "
+			    "%.0f s of mem_pkg_dump", o->timeout);
+	}
+	err[0] = '\0';
+	session_close(&d, t, true);
+	return 0;
 }
 
 void

@@ -35,6 +35,7 @@ enum dumper_path {
 	DUMPER_SIGNAL,		/* SIGUSR1 (main; a blocked child) */
 	DUMPER_CFG,		/* mem_dump_pkg, served at once */
 	DUMPER_CFG_WOKEN,	/* mem_dump_pkg, served once a message woke it */
+	DUMPER_MI,		/* OpenSIPS: mem_shm_dump, mem_pkg_dump */
 };
 
 struct dumper_note {
@@ -65,6 +66,16 @@ struct dumper_result {
 int dumper_run(struct event_base *base, struct target *t, struct settings *s,
     const char *logspec, const struct dumper_opts *, struct dumper_result *,
     char *err, size_t errlen);
+/*
+ * OpenSIPS: the same dumps asked over its MI (mi: an MI address): shm
+ * through mem_shm_dump, each process's pkg (o->pkg: the main process's
+ * too) through mem_pkg_dump, at the lowest log level its processes log,
+ * read from logspec. Nothing is changed on the proxy; no signal is sent.
+ * o->wake and o->full are not used.
+ */
+int dumper_run_mi(struct event_base *base, struct target *t, const char *mi,
+    const char *logspec, const struct dumper_opts *o,
+    struct dumper_result *res, char *err, size_t errlen);
 void dumper_result_clear(struct dumper_result *);
 const char *dumper_path_name(enum dumper_path);
 
