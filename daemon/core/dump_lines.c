@@ -392,6 +392,28 @@ os_summary_row(struct dump_parser *p, struct dwork *w, const char *b,
 }
 
 /* Returns true when the line belonged to the open OpenSIPS dump. */
+/*
+ * "failed to walk through all fragments (F FIRST LAST_END)": OpenSIPS 3.6
+ * and 4.0 print it in every Q_MALLOC_DBG dump, their walk ending one
+ * fragment header (0x30) past last_frag_end: the summary that follows is
+ * whole (docs/opensips-lab.md). Only a walk that stopped short, or
+ * overshot by more than a header, left fragments out.
+ */
+static bool
+os_walk_overshoot(const char *b, size_t n)
+{
+	char line[160];
+	unsigned long long f, first, last;
+	const char *p;
+
+	snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) - 1 ? n :
+	    sizeof(line) - 1), b);
+	if ((p = strchr(line, '(')) == NULL ||
+	    sscanf(p, "(%llx %llx %llx)", &f, &first, &last) != 3)
+		return false;
+	return f > last && f - last <= 0x40 && first < last;
+}
+
 bool
 dump_os_body(struct dump_parser *p, struct pctx *c, const char *b, const char *end)
 {
@@ -406,8 +428,9 @@ dump_os_body(struct dump_parser *p, struct pctx *c, const char *b, const char *e
 	if (n == 0)
 		return true;
 	if (scan_starts(b, n, "failed to walk through all fragments")) {
-		dump_set_incomplete(w, "the proxy failed to walk through all "
-		    "fragments");
+		if (!os_walk_overshoot(b, n))
+			dump_set_incomplete(w, "the proxy failed to walk "
+			    "through all fragments");
 		return true;
 	}
 	if (scan_starts(b, n, "dumping summary of all alloc'ed. fragments")) {
