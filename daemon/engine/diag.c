@@ -347,7 +347,8 @@ on_sample(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	arm(d->sample_ev, DIAG_SAMPLE_EVERY);
-	if (d->sampling)
+	/* OpenSIPS: observed only, each sample taken by OBSERVE */
+	if (d->sampling || d->rpc == NULL)
 		return;
 	d->sampling = true;
 	rpc_call_req(d->rpc, rpc_kam_req_shmmem(), DIAG_RPC_TIMEOUT,

@@ -150,8 +150,13 @@ dump_pass(struct diag *d, struct dumper_result *res, bool shm, bool pkg)
 	o.wake_arg = d;
 	dumper_result_clear(res);
 	d->s->unsaved = false;
-	if ((st = dumper_run(d->base, d->t, d->s, d->logspec, &o, res,
-	    d->err, sizeof(d->err))) != 0) {
+	if (d->osips)
+		st = dumper_run_mi(d->base, d->t, d->rpcaddr, d->logspec, &o,
+		    res, d->err, sizeof(d->err));
+	else
+		st = dumper_run(d->base, d->t, d->s, d->logspec, &o, res,
+		    d->err, sizeof(d->err));
+	if (st != 0) {
 		/* the state disk refused the original value, so the proxy was
 		 * not changed: the children's pkg can wait for another run,
 		 * but without shm dumps there is nothing to judge */

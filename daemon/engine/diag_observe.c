@@ -25,6 +25,7 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "proxy/binrpc.h"
+#include "proxy/mi_os.h"
 #include "proxy/rpc.h"
 #include "proxy/rpc_kam.h"
 #include "report/report.h"
@@ -34,6 +35,9 @@
 
 const char *const obs_methods[GROWTH_METHODS] = { "INVITE", "REGISTER",
 	"MESSAGE", "SUBSCRIBE", "OPTIONS", "other" };
+/* OpenSIPS counts requests in all: each is "request" */
+static const char *const obs_methods_os[GROWTH_METHODS] = { "INVITE",
+	"REGISTER", "MESSAGE", "SUBSCRIBE", "OPTIONS", "request" };
 static const char *const obs_stats[GROWTH_METHODS - 1] = {
 	"core:rcv_requests_invite", "core:rcv_requests_register",
 	"core:rcv_requests_message", "core:rcv_requests_subscribe",
@@ -75,6 +79,7 @@ diag_observe_start(struct diag *d)
 	o->ev = evtimer_new(d->base, on_tick, d);
 	d->obs = o;
 	o->npools = 1;		/* shm; pkg groups as their dumps come */
+	o->methods = d->osips ? obs_methods_os : obs_methods;
 	log_info("observing %s %.0f s: a sample every %.0f s (counters, "
 	    "shm, summary dumps of shm and of every process's pkg); no gate, "
 	    "no test call", d->o->rolling ? "without end, judging every "
@@ -168,6 +173,19 @@ read_counters(struct diag *d, struct growth_sample *s)
 	size_t g, i;
 	bool ok = false;
 
+	if (d->osips) {
+		char err[512];
+		double req, fl;
+
+		if (mi_os_counters(d->rpcaddr, DIAG_RPC_TIMEOUT, &req, &fl, err,
+		    sizeof(err)) != 0) {
+			log_warnx("%s", err);
+			return false;
+		}
+		s->requests[GROWTH_METHODS - 1] = req;
+		s->inflight = fl > 0 ? fl : 0;
+		return true;
+	}
 	for (g = 0; g < 2; g++) {
 		struct binrpc_req *req = binrpc_req_new("stats.get_statistics");
 		struct rpc_result *r;
@@ -242,9 +260,10 @@ site_of(struct diag_obs *o, size_t pool, const struct dump_site *ds)
 	char name[512];
 	size_t i;
 
-	snprintf(name, sizeof(name), "%s: %s: %s(%lu)", ds->module ?
-	    ds->module : "?", ds->file ? ds->file : "?", ds->func ?
-	    ds->func : "?", ds->line);
+	/* OpenSIPS names no module */
+	snprintf(name, sizeof(name), "%s%s%s: %s(%lu)", ds->module ?
+	    ds->module : "", ds->module ? ": " : "", ds->file ? ds->file :
+	    "?", ds->func ? ds->func : "?", ds->line);
 	for (i = 0; i < o->nsites; i++)
 		if (o->sites[i].pool == pool &&
 		    strcmp(o->sites[i].name, name) == 0)
@@ -289,6 +308,13 @@ add_dump(struct diag *d, const struct dump *dm)
 	p->alloc = dm->alloc;
 	if (dm->heap_size != DUMP_UNKNOWN)
 		p->size[o->n] += (double)dm->heap_size;
+	/* no sites (OpenSIPS without a *_DBG allocator): its totals */
+	if (!dm->has_summary) {
+		p->totals_only = true;
+		if (dm->used != DUMP_UNKNOWN)
+			p->used[o->n] += (double)dm->used;
+		return;
+	}
 	for (i = 0; i < dm->nsites; i++) {
 		struct obs_site *site;
 
@@ -344,7 +370,8 @@ diag_observe_add(struct diag *d, const struct dumper_result *res)
 		return;
 	for (i = 0; res->dumps != NULL && i < res->dumps->ndumps; i++)
 		if (res->dumps->dumps[i].pool == DUMP_POOL_SHM &&
-		    res->dumps->dumps[i].has_summary)
+		    (res->dumps->dumps[i].has_summary ||
+		    res->dumps->dumps[i].has_status))
 			nshm++;
 	if (nshm != 1) {
 		log_warnx("observe: %s shm summary in this sample's dump: "
@@ -355,17 +382,30 @@ diag_observe_add(struct diag *d, const struct dumper_result *res)
 		return;
 	s = &o->s[o->n];
 	*s = o->pre;
-	r = rpc_sync(d->rpcaddr, rpc_kam_req_shmmem(), DIAG_RPC_TIMEOUT);
-	if (rpc_kam_shmmem(r, &m) == 0) {
-		s->pool_used = (double)m.used;
-		d->shm = m;
-		diag_timeline_sample(d);
+	if (d->osips) {
+		char err[512];
+
+		if (mi_os_shm(d->rpcaddr, DIAG_RPC_TIMEOUT, &m, err,
+		    sizeof(err)) == 0) {
+			s->pool_used = (double)m.used;
+			d->shm = m;
+			diag_timeline_sample(d);
+		} else
+			log_warnx("%s", err);
+	} else {
+		r = rpc_sync(d->rpcaddr, rpc_kam_req_shmmem(),
+		    DIAG_RPC_TIMEOUT);
+		if (rpc_kam_shmmem(r, &m) == 0) {
+			s->pool_used = (double)m.used;
+			d->shm = m;
+			diag_timeline_sample(d);
+		}
+		rpc_result_free(r);
 	}
-	rpc_result_free(r);
 	for (i = 0; i < res->dumps->ndumps; i++) {
 		const struct dump *dm = &res->dumps->dumps[i];
 
-		if (!dm->has_summary)
+		if (!dm->has_summary && !dm->has_status)
 			continue;
 		npkg += dm->pool == DUMP_POOL_PKG;
 		add_dump(d, dm);

@@ -26,6 +26,7 @@ struct obs_pool {
 	double used[GROWTH_MAX_SAMPLES];	/* the group's sum */
 	double size[GROWTH_MAX_SAMPLES];	/* its pools' sum */
 	unsigned procs[GROWTH_MAX_SAMPLES];	/* processes that dumped */
+	bool totals_only;	/* its dumps named no site: judged whole */
 };
 
 struct obs_site {
@@ -41,6 +42,7 @@ struct diag_obs {
 	struct growth_sample s[GROWTH_MAX_SAMPLES];
 	size_t n;
 	size_t cap;		/* samples kept: the window's (rolling) */
+	const char *const *methods;	/* the counts' names */
 	struct obs_pool pools[OBS_MAX_POOLS];
 	size_t npools;
 	struct obs_site *sites;

@@ -23,6 +23,11 @@
 #include "lib/xmalloc.h"
 #include "report/report.h"
 
+/* The name of a pool judged whole, its dumps naming no site. */
+#define OBS_WHOLE_POOL "the pool in all (its dumps name no allocation " \
+	"site: OpenSIPS names them only under a *_DBG allocator, " \
+	"-a Q_MALLOC_DBG)"
+
 /* One pool, judged. */
 struct obs_judged {
 	size_t pool;
@@ -49,6 +54,50 @@ pool_label(const struct obs_pool *p, char *buf, size_t len)
 	return buf;
 }
 
+#define OBS_WHOLE_MIN_B 1.0	/* bytes per request a whole pool must
+				 * grow by to say anything of it */
+#define OBS_WHOLE_SHARE 0.01	/* ... and this share of what it held */
+
+/*
+ * A pool judged whole (no site information): what is in flight moves its
+ * total, and no fragment count tells a leak from it. A leak stands only
+ * when it is large (a byte per request and a percent of the pool over
+ * the window); growth short of that is below what a whole pool can tell
+ * (healthy, the bound said), growth that a site would have decided is
+ * inconclusive, with the start option that gives sites.
+ */
+static void
+whole_pool(const struct diag_obs *o, struct obs_judged *j)
+{
+	struct growth_result *r = &j->res;
+	double b = r->verdict == GROWTH_LEAK ? r->suspects[0].bytes_per_request :
+	    r->drift_site != NULL ? r->drift : 0;
+	double level = j->n > 0 ? j->s[0].pool_used : 0;
+	const char *m = r->method >= 0 ? o->methods[r->method] : "request";
+
+	if (j->v != VERDICT_LEAK && j->v != VERDICT_HEALTHY)
+		return;
+	if (b < OBS_WHOLE_MIN_B) {
+		j->v = VERDICT_HEALTHY;
+		r->nsuspects = 0;
+		snprintf(r->reason, sizeof(r->reason), "the pool in all grew "
+		    "by less than %.1f bytes per %s over %.0f %ss (its dumps "
+		    "name no allocation site: -a Q_MALLOC_DBG would tell "
+		    "smaller leaks)", OBS_WHOLE_MIN_B, m, r->requests, m);
+		return;
+	}
+	if (j->v == VERDICT_LEAK && b * r->requests >= OBS_WHOLE_SHARE *
+	    level)
+		return;
+	j->v = VERDICT_INCONCLUSIVE;
+	r->nsuspects = 0;
+	snprintf(r->reason, sizeof(r->reason), "the pool grew %.1f bytes per "
+	    "%s over %.0f %ss, and its dumps name no allocation site to tell "
+	    "a leak from what is in flight by: restart it with -a "
+	    "Q_MALLOC_DBG (or F_MALLOC_DBG) and observe again", b, m,
+	    r->requests, m);
+}
+
 static void
 judge_pool(const struct diag *d, size_t pool, struct obs_judged *j)
 {
@@ -59,6 +108,7 @@ judge_pool(const struct diag *d, size_t pool, struct obs_judged *j)
 	double *vals;
 	char lab[96];
 	unsigned most = 0;
+	bool whole = false;
 	size_t i, k, ns = 0;
 
 	memset(j, 0, sizeof(*j));
@@ -76,8 +126,8 @@ judge_pool(const struct diag *d, size_t pool, struct obs_judged *j)
 	}
 	for (k = 0; k < o->nsites; k++)
 		ns += o->sites[k].pool == pool;
-	gs = xcalloc(ns + 1, sizeof(*gs));
-	vals = xcalloc(2 * (ns + 1) * (j->n + 1), sizeof(*vals));
+	gs = xcalloc(ns + 2, sizeof(*gs));
+	vals = xcalloc(2 * (ns + 2) * (j->n + 1), sizeof(*vals));
 	for (k = 0, ns = 0; k < o->nsites; k++) {
 		const struct obs_site *site = &o->sites[k];
 		double *b = vals + 2 * ns * (j->n + 1), *c = b + j->n + 1;
@@ -93,10 +143,22 @@ judge_pool(const struct diag *d, size_t pool, struct obs_judged *j)
 		gs[ns].counts = c;
 		ns++;
 	}
+	/* no site information: the pool in all, one "site" */
+	if (ns == 0 && p->totals_only) {
+		double *b = vals;
+
+		for (i = 0; i < j->n; i++)
+			b[i] = p->used[j->idx[i]];
+		gs[0].name = OBS_WHOLE_POOL;
+		gs[0].bytes = b;
+		gs[0].counts = NULL;
+		ns = 1;
+		whole = true;
+	}
 	memset(&in, 0, sizeof(in));
 	in.samples = j->s;
 	in.nsamples = j->n;
-	in.methods = obs_methods;
+	in.methods = o->methods;
 	in.sites = gs;
 	in.nsites = ns;
 	/* qm rounds to 8 bytes; fm and tlsf to coarser buckets */
@@ -109,6 +171,8 @@ judge_pool(const struct diag *d, size_t pool, struct obs_judged *j)
 	j->v = j->res.verdict == GROWTH_LEAK ? VERDICT_LEAK :
 	    j->res.verdict == GROWTH_FLAT ? VERDICT_HEALTHY :
 	    VERDICT_INCONCLUSIVE;
+	if (whole)
+		whole_pool(o, j);
 	if (pool > 0 && j->n < o->n)
 		log_info("observe: %s: %zu of %zu samples complete (a process "
 		    "did not dump in the others)", pool_label(p, lab,
@@ -179,10 +243,11 @@ overall(const struct diag *d, struct obs_judged *j, size_t n, char *why,
 }
 
 #define OBS_HOLDERS 3
+#define OBS_HOLDER_FRAGS 16	/* fewer: a table allocated once */
 
-/* The shm sites that hold the most in the newest sample, most first. */
 static size_t
-holders(const struct diag_obs *o, const struct obs_site **top)
+holders_min(const struct diag_obs *o, const struct obs_site **top,
+    double min_frags)
 {
 	size_t i, k, n = 0;
 
@@ -190,7 +255,7 @@ holders(const struct diag_obs *o, const struct obs_site **top)
 		const struct obs_site *st = &o->sites[i];
 		double b = st->bytes[o->n - 1];
 
-		if (st->pool != 0 || b <= 0)
+		if (st->pool != 0 || b <= 0 || st->count[o->n - 1] < min_frags)
 			continue;
 		for (k = n; k > 0 && top[k - 1]->bytes[o->n - 1] < b; k--)
 			if (k < OBS_HOLDERS)
@@ -201,6 +266,19 @@ holders(const struct diag_obs *o, const struct obs_site **top)
 		}
 	}
 	return n;
+}
+
+/*
+ * The shm sites that hold the most in the newest sample, most first:
+ * among those holding many fragments (what requests leave behind), not a
+ * table the proxy allocated once at start; all sites where none does.
+ */
+static size_t
+holders(const struct diag_obs *o, const struct obs_site **top)
+{
+	size_t n = holders_min(o, top, OBS_HOLDER_FRAGS);
+
+	return n > 0 ? n : holders_min(o, top, 0);
 }
 
 static json_t *
@@ -240,8 +318,9 @@ weigh_failures(const struct diag *d, char *why, size_t whylen,
 	}
 	*v = VERDICT_INCONCLUSIVE;
 	if (shm > 0 && holders(d->obs, top) > 0 && d->obs->pool_size > 0)
-		snprintf(held, sizeof(held), "; holding the most shm now: %s "
-		    "(%.0f bytes, %.0f %% of the pool)", top[0]->name,
+		snprintf(held, sizeof(held), "; holding the most shm now in "
+		    "many fragments: %s (%.0f bytes, %.0f %% of the pool)",
+		    top[0]->name,
 		    top[0]->bytes[d->obs->n - 1], 100 *
 		    top[0]->bytes[d->obs->n - 1] / d->obs->pool_size);
 	snprintf(why, whylen, "the log shows %llu failed %s allocation%s, "
@@ -293,7 +372,7 @@ pool_json(const struct diag_obs *o, const struct obs_judged *j)
 	size_t i, k;
 
 	for (k = 0; k < GROWTH_METHODS && j->n > 1; k++)
-		json_object_set_new(req, obs_methods[k], json_integer(
+		json_object_set_new(req, o->methods[k], json_integer(
 		    (json_int_t)(j->s[j->n - 1].requests[k] -
 		    j->s[0].requests[k])));
 	for (i = 0; i < j->res.nsuspects; i++) {
@@ -303,13 +382,21 @@ pool_json(const struct diag_obs *o, const struct obs_judged *j)
 		for (k = 0; k < o->nsites && site == NULL; k++)
 			if (o->sites[k].name == g->name)
 				site = &o->sites[k];
+		if (site == NULL) {
+			/* the whole pool: no site information */
+			json_array_append_new(sus, json_pack("{s:s, s:f, s:f, "
+			    "s:s}", "site", g->name, "bytes_per_request",
+			    g->bytes_per_request, "error", g->se, "method",
+			    o->methods[g->method]));
+			continue;
+		}
 		json_array_append_new(sus, json_pack("{s:s?, s:s?, s:s?, s:I, "
 		    "s:f, s:f, s:s, s:s?, s:o, s:o}", "module", site->module,
 		    "file", site->file, "func", site->func, "line",
 		    (json_int_t)site->line, "bytes_per_request",
 		    g->bytes_per_request, "error", g->se, "method",
-		    obs_methods[g->method], "or_method", g->also >= 0 ?
-		    obs_methods[g->also] : NULL, "series",
+		    o->methods[g->method], "or_method", g->also >= 0 ?
+		    o->methods[g->also] : NULL, "series",
 		    series(site->bytes, j->idx, j->n), "fragments",
 		    series(site->count, j->idx, j->n)));
 	}
@@ -338,7 +425,7 @@ print_text(const struct diag *d, const struct obs_judged *j, size_t n,
 		for (i = 0; i < j[k].res.nsuspects; i++)
 			printf("  %10.1f bytes per %-8s %s%s%s\n",
 			    j[k].res.suspects[i].bytes_per_request,
-			    obs_methods[j[k].res.suspects[i].method], k > 0 ?
+			    d->obs->methods[j[k].res.suspects[i].method], k > 0 ?
 			    pool_label(&d->obs->pools[j[k].pool], lab,
 			    sizeof(lab)) : "", k > 0 ? ": " : "",
 			    j[k].res.suspects[i].name);

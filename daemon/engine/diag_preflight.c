@@ -23,6 +23,7 @@
 #include "lib/exitcodes.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
+#include "proxy/mi_os.h"
 #include "proxy/rpc_kam.h"
 
 /*
@@ -68,6 +69,15 @@ preflight_sync(struct diag *d)
 	char err[512];
 	int st;
 
+	if (d->osips) {
+		/* its MI: version and shm from its statistics */
+		if ((d->version = mi_os_version(d->rpcaddr, DIAG_RPC_TIMEOUT,
+		    d->err, sizeof(d->err))) == NULL ||
+		    mi_os_shm(d->rpcaddr, DIAG_RPC_TIMEOUT, &d->shm_start,
+		    d->err, sizeof(d->err)) != 0)
+			return EX_MD_UNAVAILABLE;
+		goto memory;
+	}
 	res = rpc_sync(d->rpcaddr, rpc_kam_req_version(), DIAG_RPC_TIMEOUT);
 	st = rpc_kam_version(res, &d->version);
 	if (st != 0)
@@ -82,6 +92,7 @@ preflight_sync(struct diag *d)
 	rpc_result_free(res);
 	if (st != 0)
 		return EX_MD_UNAVAILABLE;
+memory:
 	d->shm = d->shm_start;
 	if (d->shm_start.max_used >= d->shm_start.total / 100 * 99)
 		log_warnx("shm high-water mark %llu of %llu bytes: the pool was "
@@ -437,6 +448,16 @@ diag_start(struct diag *d)
 	d->logspec = a.log;
 	if (st != 0)
 		return st;
+	d->osips = strcmp(d->t->flavour, "opensips") == 0;
+	if (d->osips && !(o->passive && o->observe > 0)) {
+		snprintf(d->err, sizeof(d->err), "%s pid %d: for OpenSIPS, "
+		    "memdiag drives the observation of its users' traffic "
+		    "only (--passive --observe S; allow_gate = false): the "
+		    "gated diagnosis with test calls needs Kamailio's binrpc "
+		    "and cfg settings, not yet OpenSIPS's MI", d->t->flavour,
+		    (int)d->t->main.pid);
+		return EX_MD_USAGE;
+	}
 	if ((st = diag_proxy_addr(d)) != 0)
 		return st;
 	log_info("proxy %s, rpc %s%s, log %s%s%s%s", d->proxy, d->rpcaddr,
@@ -444,8 +465,8 @@ diag_start(struct diag *d)
 	    o->log || d->t->log.why == NULL ? "" : ": ",
 	    o->log || d->t->log.why == NULL ? "" : d->t->log.why);
 	diag_events_new(d);
-	if ((d->rpc = rpc_new(d->base, d->rpcaddr, err, sizeof(err))) ==
-	    NULL) {
+	if (!d->osips && (d->rpc = rpc_new(d->base, d->rpcaddr, err,
+	    sizeof(err))) == NULL) {
 		snprintf(d->err, sizeof(d->err), "--rpc %s: %s", d->rpcaddr,
 		    err);
 		return EX_MD_USAGE;

@@ -95,6 +95,7 @@ struct diag {
 	struct event_base *base;
 	struct target *t;
 	char *rpcaddr, *logspec, *version;
+	bool osips;		/* OpenSIPS: its MI at rpcaddr, observed only */
 	char proxy[80];
 	struct rpc *rpc;
 	struct settings *s;

@@ -471,17 +471,17 @@ mi_dump_call(const char *mi, const char *old, const char *new,
 /* The dump of pool from any of the proxy's processes since mark. */
 static bool
 any_has(struct dumper *d, size_t mark, struct target *t, enum dump_pool pool,
-    double seconds)
+    bool sums, double seconds)
 {
 	double end = clock_mono() + seconds;
 	size_t i;
 
 	for (;;) {
-		if (dump_parser_has(d->parser, mark, t->main.pid, pool, true))
+		if (dump_parser_has(d->parser, mark, t->main.pid, pool, sums))
 			return true;
 		for (i = 0; i < t->nkids; i++)
 			if (dump_parser_has(d->parser, mark, t->kids[i].pid,
-			    pool, true))
+			    pool, sums))
 				return true;
 		if (d->stop || clock_mono() >= end)
 			return false;
@@ -498,7 +498,9 @@ dumper_run_mi(struct event_base *base, struct target *t, const char *mi,
 	struct dumper_note *n;
 	size_t i, mark;
 	int level = 0, r;
-	bool unable;
+	/* only a *_DBG allocator prints the sites' summary */
+	bool unable, sums = t->shm_alloc != NULL &&
+	    strstr(t->shm_alloc, "_DBG") != NULL;
 
 	if (mi_level(mi, &level, err, errlen) != 0)
 		return EX_MD_UNAVAILABLE;
@@ -512,7 +514,7 @@ dumper_run_mi(struct event_base *base, struct target *t, const char *mi,
 		if (mi_dump_call(mi, "mem_shm_dump", "mem:shm_dump", json_pack(
 		    "{s:i}", "log_level", level), err, errlen, &unable) != 0)
 			n->problem = xstrdup(err);
-		else if (any_has(&d, mark, t, DUMP_POOL_SHM, o->timeout))
+		else if (any_has(&d, mark, t, DUMP_POOL_SHM, sums, o->timeout))
 			n->path = DUMPER_MI;
 		else
 			xasprintf(&n->problem, "no complete shm dump within "
@@ -535,7 +537,7 @@ dumper_run_mi(struct event_base *base, struct target *t, const char *mi,
 		n = add_note(res, p);
 		if (r != 0)
 			n->problem = xstrdup(err);
-		else if (wait_dump(&d, mark, p, DUMP_POOL_PKG, true,
+		else if (wait_dump(&d, mark, p, DUMP_POOL_PKG, sums,
 		    o->timeout))
 			n->path = DUMPER_MI;
 		else

@@ -18,6 +18,8 @@ daemon_libmemdiag_a_SOURCES += \
 	daemon/proxy/logtail.h \
 	daemon/proxy/mi.c \
 	daemon/proxy/mi.h \
+	daemon/proxy/mi_os.c \
+	daemon/proxy/mi_os.h \
 	daemon/proxy/rpc.c \
 	daemon/proxy/rpc.h \
 	daemon/proxy/rpc_kam.c \

@@ -55,6 +55,7 @@ TESTS += \
 FULL_TESTS += \
 	tests/sh/deb-package.sh \
 	tests/sh/diag-matrix-versions.sh \
+	tests/sh/opensips-observe.sh \
 	tests/sh/diag-live-matrix.sh \
 	tests/sh/call-timeout.sh \
 	tests/sh/call-valgrind.sh \
