@@ -25,6 +25,9 @@
 				 * the count held ... */
 #define GROWTH_FRAG_MIN 3	/* ... and at least this many */
 #define GROWTH_IN_STEP 0.999	/* two counts this correlated: one line */
+#define GROWTH_IN_PLACE_MIN 4	/* allocator roundings a buffer growing in
+				 * place must gain over the window */
+#define GROWTH_MIN_RISES 3	/* a leak rises at three samples at least */
 
 const char *
 growth_class_name(enum growth_class c)
@@ -264,18 +267,36 @@ grows_in_place(const struct fitin *fi, const struct growth_fit *f,
     double growth)
 {
 	double r[GROWTH_MAX_SAMPLES];
-	size_t i, n = fi->to - fi->from;
+	size_t i, n = fi->to - fi->from, up = 0;
 
+	/* one allocation made once in the window is a step, not a buffer
+	 * that every request makes longer: it must rise at most samples */
+	if (growth < GROWTH_IN_PLACE_MIN * fi->granularity)
+		return false;
 	for (i = 0; i < n; i++) {
 		size_t k = fi->from + i;
 
 		if (i > 0 && fi->y[k] < fi->y[k - 1])
 			return false;
+		up += i > 0 && fi->y[k] > fi->y[k - 1];
 		r[i] = fi->y[k] - f->a - f->b * fi->x[k] - (fi->use_z ?
 		    f->c * fi->z[k] : 0);
 	}
+	if (2 * up < n - 1)
+		return false;
 	return 1.4826 * median_abs(r, n) <= 2 * fi->granularity +
 	    GROWTH_FRAG_SHARE * growth;
+}
+
+/* Samples at which the bytes rose from the one before. */
+static size_t
+rises(const double *y, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 1; i < n; i++)
+		k += y[i] > y[i - 1];
+	return k;
 }
 
 void
@@ -355,7 +376,13 @@ growth_fit_site(const struct growth_input *in, const struct growth_site *site,
 	fi.from = 0;		/* the whole window again */
 	growth = f->b * (xs[f->method][n - 1] - xs[f->method][0]);
 	window = in->samples[n - 1].t - in->samples[0].t;
-	if (f->b > GROWTH_SIGMAS * f->se_b && growth > in->granularity) {
+	if (f->b > GROWTH_SIGMAS * f->se_b && growth > in->granularity &&
+	    rises(bytes, n) < GROWTH_MIN_RISES) {
+		/* grew once or twice (one allocation made in the window): a
+		 * step, not memory that follows the requests; what it adds
+		 * per request is in the sensitivity bound */
+		f->cls = GROWTH_FLAT;
+	} else if (f->b > GROWTH_SIGMAS * f->se_b && growth > in->granularity) {
 		/* the fragments' fit only where the bytes could be drift */
 		if (growth <= GROWTH_DRIFT_SHARE * f->level &&
 		    !(site->counts != NULL && adds_fragments(&fi,

@@ -429,6 +429,32 @@ test_one_byte_on_a_long_string(void **state)
 	assert_true(fabs(r.suspects[0].bytes_per_request - 1) < 0.1);
 }
 
+/*
+ * One allocation made once mid-window (OpenSIPS 3.6's timer handler:
+ * context_alloc, 48 bytes, measured healthy under 20 calls/s) is a step
+ * that never falls: not a buffer every request makes longer, not a leak.
+ */
+static void
+test_one_step_is_not_a_leak(void **state)
+{
+	struct growth_result r;
+	struct series x;
+	size_t i, step;
+
+	(void)state;
+	for (step = 48; step <= 4096; step *= 4) {
+		traffic(&x, 12, 5, 20, 0, 0);
+		background(&x);
+		for (i = 0; i < 12; i++) {
+			x.bytes[0][i] = 2000 + (i >= 7 ? (double)step : 0);
+			x.counts[0][i] = 3 + (i >= 7);
+		}
+		growth_judge(&x.in, &r);
+		assert_int_equal(r.verdict, GROWTH_FLAT);
+		assert_int_equal(r.nsuspects, 0);
+	}
+}
+
 int
 main(void)
 {
@@ -444,6 +470,7 @@ main(void)
 		cmocka_unit_test(test_leak_among_transients),
 		cmocka_unit_test(test_kamailio_healthy_drift),
 		cmocka_unit_test(test_one_byte_on_a_long_string),
+		cmocka_unit_test(test_one_step_is_not_a_leak),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
