@@ -16,15 +16,19 @@ observe() {	# NAME WANT [opensips args]: start, call, observe 60 s
 	local name=$1 want=$2
 	shift 2
 	osips_start "$name" -m 64 -M 8 "$@"
-	"$MEMDIAG" call --proxy "127.0.0.1:$OSIPS_PORT" --calls 2000 \
+	"$MEMDIAG" call --proxy "127.0.0.1:$OSIPS_PORT" --calls 3000 \
 	    --rate 20 --concurrency 40 >/dev/null 2>&1 &
 	t_on_exit "kill $! 2>/dev/null"
 	USERS=$!
-	sleep 3
+	# the users' traffic steady first: what tm holds (fr_inv_timeout 30
+	# s in opensips.cfg) has filled in
+	sleep "${OSIPS_WARMUP:-40}"
 	expect_status "$want" "$v $name: status $want" "$MEMDIAG" --target \
 	    "$OSIPS_PID" --passive --observe 60 --json --state-dir "$T_TMP/s" \
 	    --run-dir "$T_TMP/r"
 	jq -c '{verdict, reason}' "$T_TMP/out" | cut -c1-300 | sed 's/^/    /'
+	jq -c '{inflight: .pools[0].series.inflight}' "$T_TMP/out" |
+	    sed 's/^/    /'
 	kill "$USERS" 2>/dev/null || true
 }
 
