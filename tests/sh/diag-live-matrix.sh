@@ -64,6 +64,11 @@ live() {
 	    --target "$KAM_PID" --passive --observe "$obs" \
 	    --state-dir "$T_TMP/s" --run-dir "$T_TMP/r" --json
 	jq -c '{verdict, reason}' "$T_TMP/out" | sed 's/^/    /'
+	# each pool's verdict and first suspect, to read a failure by
+	jq -c '.pools[] | {pool, process, verdict,
+	    top: (.suspects[0] | if . then "\(.func) \(.bytes_per_request)
+	    per \(.method)" else null end)}' "$T_TMP/out" 2>/dev/null |
+	    cut -c1-200 | sed 's/^/      /'
 	case $name in
 	leak|grow)
 		check "$alloc $name: the htable site first, per INVITE" jq -e \
