@@ -10,6 +10,7 @@
 #       OSIPS_MI (the datagram socket), OSIPS_FIFO, OSIPS_PIDFILE, and
 #       registers osips_stop for the test's exit.
 #   osips_stop                      SIGTERM by PID, wait, SIGKILL
+#   osips_use X.Y.Z                 pick (and build) the release to run
 #   osips_mi CMD [PARAMS]           JSON-RPC over OSIPS_MI; PARAMS is JSON
 #                                   (an object of named params), e.g.
 #                                   osips_mi mem_shm_dump '{"log_level":2}';
@@ -41,6 +42,23 @@ osips_binary() {
 	esac
 	command -v m4 >/dev/null || skip "m4 is not installed"
 	command -v python3 >/dev/null || skip "python3 is not installed"
+}
+
+# osips_use X.Y.Z: the release the next osips_start runs, built now if it
+# is not yet; 1 (said, or failed as a check) where it cannot be: a test
+# that loops over versions goes on to the next.
+osips_use() {
+	local rc=0
+	export OSIPS_TARGET=opensips-$1
+	unset OPENSIPS OSIPS_MPATH
+	bash "$top_srcdir/tests/lib/build-opensips.sh" "$OSIPS_TARGET" \
+	    >/dev/null 2>"$T_TMP/build.err" || rc=$?
+	case $rc in
+	0) return 0 ;;
+	77) echo "skipped $OSIPS_TARGET: $(cat "$T_TMP/build.err")" ;;
+	*) fail "$OSIPS_TARGET: $(cat "$T_TMP/build.err")" ;;
+	esac
+	return 1
 }
 
 osips_free_udp_port() {

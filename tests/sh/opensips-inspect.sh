@@ -15,16 +15,7 @@ command -v jq >/dev/null || skip "jq is not installed"
 
 ran=0
 for v in ${OSIPS_VERSIONS:-3.6.8 4.0.1}; do
-	export OSIPS_TARGET=opensips-$v
-	unset OPENSIPS OSIPS_MPATH
-	rc=0
-	bash "$top_srcdir/tests/lib/build-opensips.sh" "$OSIPS_TARGET" \
-	    >/dev/null 2>"$T_TMP/build.err" || rc=$?
-	case $rc in
-	0) ;;
-	77) echo "skipped $OSIPS_TARGET: $(cat "$T_TMP/build.err")"; continue ;;
-	*) fail "$OSIPS_TARGET: $(cat "$T_TMP/build.err")"; continue ;;
-	esac
+	osips_use "$v" || continue
 	ran=1
 
 	# --- with site information (Q_MALLOC_DBG) ---
