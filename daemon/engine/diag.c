@@ -31,7 +31,7 @@
 #include "lib/exitcodes.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
-#include "proxy/rpc_kam.h"
+#include "proxy/px.h"
 
 void
 diag_opts_defaults(struct diag_opts *o)
@@ -255,88 +255,48 @@ pace(struct diag *d)
 		strcat(d->load_why, buf);
 }
 
-static void sample_shm(struct rpc_result *, void *);
-
 static void
 sample_done(struct diag *d, bool changed)
 {
-	d->sampling = false;
 	if (changed)
 		d->flat_since = clock_mono();
 	if (d->state == DIAG_QUIET && diag_quiet_ready(d))
 		settled(d);
 }
 
+/* shm, then in QUIET tm's transactions, and every process's pkg */
 static void
-sample_pkg(struct rpc_result *res, void *arg)
+on_sampled(const struct px_sample *s, void *arg)
 {
 	struct diag *d = arg;
-	struct rpc_kam_pkg_stats st;
-	bool changed;
+	bool changed, pkg_changed = false;
 
-	if (rpc_kam_pkg_stats(res, &st) != 0) {
-		log_debug("%s", res->error);
-		sample_done(d, false);
+	d->sampling = false;
+	if (d->state != DIAG_QUIET && d->state != DIAG_CALLS)
 		return;
-	}
-	changed = diag_pkg_update(d, &st);
-	if (changed && d->round > 0)
-		d->pkg_moved = true;
-	rpc_kam_pkg_stats_clear(&st);
-	sample_done(d, changed);
-}
-
-static void
-sample_tm(struct rpc_result *res, void *arg)
-{
-	struct diag *d = arg;
-	struct rpc_kam_tm_stats tm;
-
-	/* no tm module: nothing to wait for */
-	if (rpc_kam_tm_stats(res, &tm) == 0)
-		diag_quiet_tm(d, (int64_t)tm.current, false);
-	else
-		diag_quiet_tm(d, -1, res->no_method != 0);
-	rpc_call_req(d->rpc, rpc_kam_req_pkg_stats(), DIAG_RPC_TIMEOUT,
-	    sample_pkg, d);
-}
-
-static void
-sample_shm(struct rpc_result *res, void *arg)
-{
-	struct diag *d = arg;
-	struct rpc_kam_shmmem m;
-	bool changed;
-
-	if (d->state != DIAG_QUIET && d->state != DIAG_CALLS) {
-		d->sampling = false;
-		return;
-	}
-	if (rpc_kam_shmmem(res, &m) != 0) {
-		d->sampling = false;
+	if (s->err != NULL) {
 		if (++d->rpc_failures >= DIAG_RPC_FAILURES)
-			diag_fail(d, EX_MD_UNAVAILABLE, "%s", res->error);
+			diag_fail(d, EX_MD_UNAVAILABLE, "%s", s->err);
 		return;
 	}
 	d->rpc_failures = 0;
-	changed = m.used != d->shm.used;
-	d->shm = m;
+	changed = s->shm.used != d->shm.used;
+	d->shm = s->shm;
 	diag_timeline_sample(d);
 	diag_progress_sample(d);
-	if (m.used > d->rounds[d->round].peak_used)
-		d->rounds[d->round].peak_used = m.used;
-	if (d->state == DIAG_CALLS) {
+	if (s->shm.used > d->rounds[d->round].peak_used)
+		d->rounds[d->round].peak_used = s->shm.used;
+	if (d->state == DIAG_CALLS)
 		pace(d);
-		d->sampling = false;
-		rpc_call_req(d->rpc, rpc_kam_req_pkg_stats(), DIAG_RPC_TIMEOUT,
-		    sample_pkg, d);
-		d->sampling = true;
-		return;
+	if (s->tm_asked)
+		diag_quiet_tm(d, s->tm_current, s->no_tm);
+	if (s->have_pkg) {
+		pkg_changed = diag_pkg_update(d, &s->pkg);
+		if (pkg_changed && d->round > 0)
+			d->pkg_moved = true;
 	}
-	if (changed)
-		d->flat_since = clock_mono();
-	rpc_call_req(d->rpc, rpc_kam_req_tm_stats(), DIAG_RPC_TIMEOUT,
-	    sample_tm, d);
+	if (d->state == DIAG_QUIET)
+		sample_done(d, changed || pkg_changed);
 }
 
 static void
@@ -347,12 +307,11 @@ on_sample(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	arm(d->sample_ev, DIAG_SAMPLE_EVERY);
-	/* OpenSIPS: observed only, each sample taken by OBSERVE */
-	if (d->sampling || d->rpc == NULL)
+	if (d->sampling || d->px == NULL)
 		return;
 	d->sampling = true;
-	rpc_call_req(d->rpc, rpc_kam_req_shmmem(), DIAG_RPC_TIMEOUT,
-	    sample_shm, d);
+	px_sample(d->px, d->state == DIAG_QUIET ? PX_TM | PX_PKG : PX_PKG,
+	    DIAG_RPC_TIMEOUT, on_sampled, d);
 }
 
 static void
@@ -486,8 +445,7 @@ diag_free(struct diag *d)
 	if (d->eng != NULL)
 		call_engine_free(d->eng);
 	hold_free(d->hold);
-	if (d->rpc != NULL)
-		rpc_free(d->rpc);
+	px_free(d->px);
 	events_free(d);
 	if (d->base != NULL)
 		event_base_free(d->base);

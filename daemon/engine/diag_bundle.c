@@ -26,12 +26,10 @@
 #include "lib/exitcodes.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
-#include "proxy/binrpc.h"
 #include "report/report.h"
 
 #define BUNDLE_MAGIC "memdiag bundle"
 #define BUNDLE_LOG_MAX (64ULL << 20)	/* of the run's log, the latest */
-#define BUNDLE_RPC_TIMEOUT 3.0
 
 
 /* What a bundle holds; a previous bundle's files are replaced. */
@@ -120,35 +118,6 @@ bundle_close(FILE *f, const char *dir, const char *name, char *err,
 	return 0;
 }
 
-/* One RPC's first value, or {"error": ...}. */
-static json_t *
-rpc_json(struct diag *d, const char *method, const char *a1, const char *a2)
-{
-	struct binrpc_req *req = binrpc_req_new(method);
-	struct rpc_result *r;
-	json_t *j, *v;
-
-	if (a1 != NULL)
-		binrpc_req_add_str(req, a1);
-	if (a2 != NULL)
-		binrpc_req_add_str(req, a2);
-	r = rpc_sync(d->rpcaddr, req, BUNDLE_RPC_TIMEOUT);
-	if (r->status != RPC_OK || r->reply == NULL) {
-		j = json_pack("{s:s}", "error", r->error ? r->error : "?");
-		rpc_result_free(r);
-		return j;
-	}
-	j = binrpc_reply_json(r->reply);
-	rpc_result_free(r);
-	/* one value: itself; several (core.modules): the list */
-	if (json_array_size(j) == 1) {
-		v = json_incref(json_array_get(j, 0));
-		json_decref(j);
-		return v;
-	}
-	return j;
-}
-
 /*
  * The proxy's version and build, as it says them over RPC. Never by
  * running its executable: /proc/PID/exe would run with memdiag's rights,
@@ -156,9 +125,10 @@ rpc_json(struct diag *d, const char *method, const char *a1, const char *a2)
  * is not what was verified.
  */
 static void
-write_version(struct diag *d, FILE *f)
+write_version(struct diag *d, FILE *f, json_t *about)
 {
-	static const char *const what[] = { "core.info", "core.flags" };
+	static const char *const what[] = { "core.info", "core.flags",
+		"version" };
 	size_t i;
 
 	fprintf(f, "%s pid %d: %s%s\nover RPC: %s\n\n", d->t->flavour,
@@ -166,12 +136,14 @@ write_version(struct diag *d, FILE *f)
 	    " (replaced on disk since it started)" : "",
 	    d->version ? d->version : "?");
 	for (i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
-		json_t *j = rpc_json(d, what[i], NULL, NULL);
-		char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+		json_t *j = json_object_get(about, what[i]);
+		char *text;
 
+		if (j == NULL)
+			continue;
+		text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
 		fprintf(f, "$ rpc %s\n%s\n\n", what[i], text ? text : "?");
 		free(text);
-		json_decref(j);
 	}
 }
 
@@ -194,7 +166,7 @@ setting(struct diag *d, const char *name)
 }
 
 static json_t *
-proxy_json(struct diag *d)
+proxy_json(struct diag *d, json_t *about)
 {
 	json_t *argv = json_array(), *o;
 	int i;
@@ -214,13 +186,7 @@ proxy_json(struct diag *d)
 	    (json_int_t)d->shm_start.used, "real_used",
 	    (json_int_t)d->shm_start.real_used, "max_used",
 	    (json_int_t)d->shm_start.max_used);
-	json_object_set_new(o, "rpc", json_pack("{s:o, s:o, s:o, s:o, s:o, "
-	    "s:o}", "core.info", rpc_json(d, "core.info", NULL, NULL),
-	    "core.flags", rpc_json(d, "core.flags", NULL, NULL),
-	    "core.modules", rpc_json(d, "core.modules", NULL, NULL),
-	    "mod.stats", rpc_json(d, "mod.stats", "all", "all"),
-	    "shm.info", rpc_json(d, "shm.info", NULL, NULL),
-	    "pkg.info", rpc_json(d, "pkg.info", NULL, NULL)));
+	json_object_set(o, "rpc", about);
 	return o;
 }
 
@@ -306,7 +272,7 @@ diag_bundle_write(struct diag *d, const char *text, json_t *report)
 {
 	const char *dir = d->o->bundle;
 	char err[4200], what[512];
-	json_t *j;
+	json_t *j, *about = NULL;
 	FILE *f;
 	bool log_ok;
 	int i;
@@ -329,10 +295,14 @@ diag_bundle_write(struct diag *d, const char *text, json_t *report)
 	j = dumps_json(d);
 	BUNDLE_FILE("dumps.json", json_dumpf(j, f, JSON_INDENT(1)));
 	json_decref(j);
-	j = proxy_json(d);
+	/* what the proxy says about itself, asked once for both files */
+	about = d->px != NULL ? px_about(d->px) : json_object();
+	j = proxy_json(d, about);
 	BUNDLE_FILE("proxy.json", json_dumpf(j, f, JSON_INDENT(2)));
 	json_decref(j);
-	BUNDLE_FILE("version.txt", write_version(d, f));
+	BUNDLE_FILE("version.txt", write_version(d, f, about));
+	json_decref(about);
+	about = NULL;
 	BUNDLE_FILE("proxy-log.txt", {
 		struct loghist_range r;
 		pid_t *pids = xcalloc(d->t->nkids + 1, sizeof(*pids));
@@ -356,5 +326,6 @@ diag_bundle_write(struct diag *d, const char *text, json_t *report)
 	log_info("bundle written to %s", dir);
 	return;
 fail:
+	json_decref(about);
 	log_warnx("--bundle: %s: the bundle is incomplete", err);
 }

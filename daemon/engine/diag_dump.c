@@ -24,18 +24,17 @@
 #include "lib/exitcodes.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
-#include "proxy/rpc_kam.h"
+#include "proxy/px.h"
 
 static bool
 shm_now(struct diag *d, struct rpc_kam_shmmem *m)
 {
-	struct rpc_result *res;
-	bool ok;
+	char err[512];
 
-	res = rpc_sync(d->rpcaddr, rpc_kam_req_shmmem(), DIAG_RPC_TIMEOUT);
-	ok = rpc_kam_shmmem(res, m) == 0;
-	rpc_result_free(res);
-	return ok;
+	if (px_shm(d->px, DIAG_RPC_TIMEOUT, m, err, sizeof(err)) == 0)
+		return true;
+	log_debug("%s", err);
+	return false;
 }
 
 /* The loop runs (the gate's refresh, signals, the proxy's exit) while
@@ -108,7 +107,7 @@ read_floor(struct diag *d, struct diag_round *r)
 {
 	struct rpc_kam_pkg_stats st;
 	struct rpc_kam_shmmem m;
-	struct rpc_result *res;
+	char err[512];
 
 	if (shm_now(d, &m)) {
 		if (m.used > r->settled_used + DIAG_DUMP_TRANSIENT)
@@ -123,13 +122,12 @@ read_floor(struct diag *d, struct diag_round *r)
 		}
 		d->shm = m;
 	}
-	res = rpc_sync(d->rpcaddr, rpc_kam_req_pkg_stats(), DIAG_RPC_TIMEOUT);
-	if (rpc_kam_pkg_stats(res, &st) == 0) {
+	if (px_pkg(d->px, DIAG_RPC_TIMEOUT, &st, err, sizeof(err)) == 0) {
 		diag_pkg_update(d, &st);
 		diag_pkg_keep(d, r);
-		rpc_kam_pkg_stats_clear(&st);
-	}
-	rpc_result_free(res);
+	} else
+		log_debug("%s", err);
+	rpc_kam_pkg_stats_clear(&st);
 }
 
 /* shm (with the main process's pkg), every child's pkg, or both (an

@@ -80,7 +80,7 @@ diag_harm_check(struct diag *d)
 {
 	struct hold_opts ho = { 0 };
 	struct gate_spec spec;
-	struct hold_harm harm;
+	struct px_harm harm;
 	size_t i;
 	int st;
 
@@ -108,7 +108,7 @@ diag_harm_check(struct diag *d)
 	ho.rundir = d->o->rundir;
 	ho.force = d->o->force;
 	ho.spec = &spec;
-	d->hold = hold_new(d->base, &ho, d->t, d->rpcaddr, on_hold_ended, d,
+	d->hold = hold_new(d->base, &ho, d->t, d->px, on_hold_ended, d,
 	    &harm, &st, d->err, sizeof(d->err));
 	if (d->hold == NULL)
 		return st;
@@ -351,7 +351,9 @@ diag_role_group(const char *desc)
 
 	if (desc == NULL)
 		return xstrdup("?");
-	if ((e = strstr(desc, " child=")) == NULL)
+	/* OpenSIPS: "SIP receiver udp:127.0.0.1:5060" */
+	if ((e = strstr(desc, " child=")) == NULL &&
+	    ((e = strrchr(desc, ' ')) == NULL || strchr(e, ':') == NULL))
 		e = desc + strlen(desc);
 	return xstrndup(desc, (size_t)(e - desc));
 }

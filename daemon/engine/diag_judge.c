@@ -249,6 +249,20 @@ noisy_slope(struct diag_pool *p)
 	r->bytes_per_call = sum;
 }
 
+/* A leak whose dumps name no site: where to get them said. */
+static void
+no_site(const struct diag *d, struct verdict_result *r)
+{
+	size_t l = strlen(r->reason);
+
+	if (r->verdict != VERDICT_LEAK || r->nsuspects > 0)
+		return;
+	snprintf(r->reason + l, sizeof(r->reason) - l, "; its dumps name no "
+	    "allocation site%s", d->osips ? " (OpenSIPS names them only "
+	    "under a *_DBG allocator: restart it with -a Q_MALLOC_DBG, or "
+	    "F_MALLOC_DBG, to see where)" : "");
+}
+
 void
 diag_judge_pools(struct diag *d, struct diag_pools *ps, int nr)
 {
@@ -302,6 +316,7 @@ diag_judge_pools(struct diag *d, struct diag_pools *ps, int nr)
 				if (!d->pkg_frozen)
 					rescale(&ps->p[i]);
 			noisy_slope(&ps->p[i]);
+			no_site(d, &ps->p[i].res);
 		}
 	}
 }
@@ -323,6 +338,7 @@ diag_judge_recommend(struct diag *d, const struct diag_pools *ps,
 	const struct diag_pool *p = &ps->p[0];
 	struct verdict_sizing z;
 	double per_call = 29000, held;
+	char path[64];
 	size_t i;
 
 	if (p->res.verdict != VERDICT_POOL_TOO_SMALL)
@@ -337,7 +353,8 @@ diag_judge_recommend(struct diag *d, const struct diag_pools *ps,
 	memset(&z, 0, sizeof(z));
 	z.pool = DUMP_POOL_SHM;
 	z.flavour = d->t->flavour;
-	z.debian = access("/etc/default/kamailio", F_OK) == 0;
+	snprintf(path, sizeof(path), "/etc/default/%s", d->t->flavour);
+	z.debian = access(path, F_OK) == 0;
 	z.floor = p->in.baseline_used;
 	z.per_call = per_call;
 	z.peak_cps = d->o->peak_cps > 0 ? d->o->peak_cps : d->rate;

@@ -25,23 +25,15 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "proxy/binrpc.h"
-#include "proxy/mi_os.h"
+#include "proxy/px.h"
 #include "proxy/rpc.h"
-#include "proxy/rpc_kam.h"
 #include "report/report.h"
 
 #define OBS_MIN_INTERVAL 5.0	/* s between samples, at least ... */
 #define OBS_MAX_INTERVAL 60.0	/* ... and at most */
 
-const char *const obs_methods[GROWTH_METHODS] = { "INVITE", "REGISTER",
-	"MESSAGE", "SUBSCRIBE", "OPTIONS", "other" };
-/* OpenSIPS counts requests in all: each is "request" */
-static const char *const obs_methods_os[GROWTH_METHODS] = { "INVITE",
-	"REGISTER", "MESSAGE", "SUBSCRIBE", "OPTIONS", "request" };
-static const char *const obs_stats[GROWTH_METHODS - 1] = {
-	"core:rcv_requests_invite", "core:rcv_requests_register",
-	"core:rcv_requests_message", "core:rcv_requests_subscribe",
-	"core:rcv_requests_options" };
+_Static_assert(PX_METHODS == GROWTH_METHODS, "px counts the methods "
+    "growth judges");
 
 static void begin_sample(struct diag *);
 
@@ -79,7 +71,7 @@ diag_observe_start(struct diag *d)
 	o->ev = evtimer_new(d->base, on_tick, d);
 	d->obs = o;
 	o->npools = 1;		/* shm; pkg groups as their dumps come */
-	o->methods = d->osips ? obs_methods_os : obs_methods;
+	o->methods = px_methods(d->px);
 	log_info("observing %s %.0f s: a sample every %.0f s (counters, "
 	    "shm, summary dumps of shm and of every process's pkg); no gate, "
 	    "no test call", d->o->rolling ? "without end, judging every "
@@ -129,82 +121,22 @@ diag_observe_next(struct diag *d)
 	event_add(d->obs->ev, &tv);
 }
 
-/* "core:rcv_requests_invite = 12", as stats.get_statistics says it */
-static void
-stat_line(const char *s, double *req, double *all, double *inflight)
-{
-	const char *eq = strstr(s, " = ");
-	size_t n, i;
-
-	if (eq == NULL)
-		return;
-	n = (size_t)(eq - s);
-	for (i = 0; i < GROWTH_METHODS - 1; i++)
-		if (strlen(obs_stats[i]) == n &&
-		    strncmp(s, obs_stats[i], n) == 0)
-			req[i] = strtod(eq + 3, NULL);
-	if (n == 17 && strncmp(s, "core:rcv_requests", n) == 0)
-		*all = strtod(eq + 3, NULL);
-	if (n == 22 && strncmp(s, "tmx:inuse_transactions", 22) == 0)
-		*inflight = strtod(eq + 3, NULL);
-}
-
-static void
-stat_vals(const struct binrpc_val *v, size_t n, double *req, double *all,
-    double *inflight)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (v[i].type == BINRPC_STR)
-			stat_line(v[i].u.str.s, req, all, inflight);
-		else if (v[i].type == BINRPC_ARRAY ||
-		    v[i].type == BINRPC_STRUCT)
-			stat_vals(v[i].u.list.v, v[i].u.list.n, req, all,
-			    inflight);
-}
-
 /* The counters now; false when the proxy has no statistics (kex). */
 static bool
 read_counters(struct diag *d, struct growth_sample *s)
 {
-	static const char *const groups[] = { "core:", "tmx:" };
-	double all = -1, sum = 0;
-	size_t g, i;
-	bool ok = false;
+	struct px_counters c;
+	char err[512];
+	size_t i;
 
-	if (d->osips) {
-		char err[512];
-		double req, fl;
-
-		if (mi_os_counters(d->rpcaddr, DIAG_RPC_TIMEOUT, &req, &fl, err,
-		    sizeof(err)) != 0) {
-			log_warnx("%s", err);
-			return false;
-		}
-		s->requests[GROWTH_METHODS - 1] = req;
-		s->inflight = fl > 0 ? fl : 0;
-		return true;
+	if (px_counters(d->px, DIAG_RPC_TIMEOUT, &c, err, sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		return false;
 	}
-	for (g = 0; g < 2; g++) {
-		struct binrpc_req *req = binrpc_req_new("stats.get_statistics");
-		struct rpc_result *r;
-
-		binrpc_req_add_str(req, groups[g]);
-		r = rpc_sync(d->rpcaddr, req, DIAG_RPC_TIMEOUT);
-		if (r->status == RPC_OK && r->reply != NULL) {
-			stat_vals(r->reply->vals, r->reply->nvals, s->requests,
-			    &all, &s->inflight);
-			ok = ok || g == 0;
-		} else if (g == 0)
-			log_warnx("%s: no request counters (is kex loaded?)",
-			    r->error ? r->error : "stats.get_statistics");
-		rpc_result_free(r);
-	}
-	for (i = 0; i < GROWTH_METHODS - 1; i++)
-		sum += s->requests[i];
-	s->requests[GROWTH_METHODS - 1] = all > sum ? all - sum : 0;
-	return ok;
+	for (i = 0; i < GROWTH_METHODS; i++)
+		s->requests[i] = c.requests[i];
+	s->inflight = c.inflight > 0 ? c.inflight : 0;
+	return true;
 }
 
 /*
@@ -361,7 +293,7 @@ diag_observe_add(struct diag *d, const struct dumper_result *res)
 	struct diag_obs *o = d->obs;
 	struct growth_sample *s;
 	struct rpc_kam_shmmem m;
-	struct rpc_result *r;
+	char err[512];
 	size_t i, nshm = 0, npkg = 0;
 
 	if (o->n == o->cap && d->o->rolling)
@@ -382,26 +314,12 @@ diag_observe_add(struct diag *d, const struct dumper_result *res)
 		return;
 	s = &o->s[o->n];
 	*s = o->pre;
-	if (d->osips) {
-		char err[512];
-
-		if (mi_os_shm(d->rpcaddr, DIAG_RPC_TIMEOUT, &m, err,
-		    sizeof(err)) == 0) {
-			s->pool_used = (double)m.used;
-			d->shm = m;
-			diag_timeline_sample(d);
-		} else
-			log_warnx("%s", err);
-	} else {
-		r = rpc_sync(d->rpcaddr, rpc_kam_req_shmmem(),
-		    DIAG_RPC_TIMEOUT);
-		if (rpc_kam_shmmem(r, &m) == 0) {
-			s->pool_used = (double)m.used;
-			d->shm = m;
-			diag_timeline_sample(d);
-		}
-		rpc_result_free(r);
-	}
+	if (px_shm(d->px, DIAG_RPC_TIMEOUT, &m, err, sizeof(err)) == 0) {
+		s->pool_used = (double)m.used;
+		d->shm = m;
+		diag_timeline_sample(d);
+	} else
+		log_warnx("%s", err);
 	for (i = 0; i < res->dumps->ndumps; i++) {
 		const struct dump *dm = &res->dumps->dumps[i];
 

@@ -55,8 +55,6 @@ struct diag_obs {
 	double dump_s;		/* time the dumps took, in all */
 };
 
-extern const char *const obs_methods[GROWTH_METHODS];
-
 struct diag;
 /* diag_observe_report.c: the samples kept, judged (prints nothing but
  * the text report, when not quiet); *status the verdict's */

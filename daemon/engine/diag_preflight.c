@@ -23,8 +23,7 @@
 #include "lib/exitcodes.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
-#include "proxy/mi_os.h"
-#include "proxy/rpc_kam.h"
+#include "proxy/px.h"
 
 /*
  * Load that cannot exhaust the pool: a share of the free shm at the
@@ -65,34 +64,12 @@ diag_choose_load(struct diag *d)
 static int
 preflight_sync(struct diag *d)
 {
-	struct rpc_result *res;
 	char err[512];
-	int st;
 
-	if (d->osips) {
-		/* its MI: version and shm from its statistics */
-		if ((d->version = mi_os_version(d->rpcaddr, DIAG_RPC_TIMEOUT,
-		    d->err, sizeof(d->err))) == NULL ||
-		    mi_os_shm(d->rpcaddr, DIAG_RPC_TIMEOUT, &d->shm_start,
-		    d->err, sizeof(d->err)) != 0)
-			return EX_MD_UNAVAILABLE;
-		goto memory;
-	}
-	res = rpc_sync(d->rpcaddr, rpc_kam_req_version(), DIAG_RPC_TIMEOUT);
-	st = rpc_kam_version(res, &d->version);
-	if (st != 0)
-		snprintf(d->err, sizeof(d->err), "%s", res->error);
-	rpc_result_free(res);
-	if (st != 0)
+	if ((d->version = px_version(d->px, DIAG_RPC_TIMEOUT, d->err,
+	    sizeof(d->err))) == NULL || px_shm(d->px, DIAG_RPC_TIMEOUT,
+	    &d->shm_start, d->err, sizeof(d->err)) != 0)
 		return EX_MD_UNAVAILABLE;
-	res = rpc_sync(d->rpcaddr, rpc_kam_req_shmmem(), DIAG_RPC_TIMEOUT);
-	st = rpc_kam_shmmem(res, &d->shm_start);
-	if (st != 0)
-		snprintf(d->err, sizeof(d->err), "%s", res->error);
-	rpc_result_free(res);
-	if (st != 0)
-		return EX_MD_UNAVAILABLE;
-memory:
 	d->shm = d->shm_start;
 	if (d->shm_start.max_used >= d->shm_start.total / 100 * 99)
 		log_warnx("shm high-water mark %llu of %llu bytes: the pool was "
@@ -321,17 +298,16 @@ oom_give_up(struct diag *d, bool sip_silent)
 }
 
 static void
-on_oom_shmmem(struct rpc_result *res, void *arg)
+on_oom_shmmem(const struct px_sample *s, void *arg)
 {
 	struct diag *d = arg;
-	struct rpc_kam_shmmem m;
 	struct timeval tv = clock_tv(DIAG_OOM_TICK);
 
 	d->oom_sampling = false;
 	if (d->state != DIAG_PREFLIGHT)
 		return;
-	if (rpc_kam_shmmem(res, &m) == 0) {
-		d->shm = m;
+	if (s->err == NULL) {
+		d->shm = s->shm;
 		diag_timeline_sample(d);
 	}
 	if (!oom_now(d, false)) {
@@ -358,8 +334,7 @@ oom_tick(evutil_socket_t fd, short what, void *arg)
 	if (d->oom_sampling || d->state != DIAG_PREFLIGHT)
 		return;
 	d->oom_sampling = true;
-	rpc_call_req(d->rpc, rpc_kam_req_shmmem(), DIAG_RPC_TIMEOUT,
-	    on_oom_shmmem, d);
+	px_sample(d->px, 0, DIAG_RPC_TIMEOUT, on_oom_shmmem, d);
 }
 
 static void
@@ -449,15 +424,6 @@ diag_start(struct diag *d)
 	if (st != 0)
 		return st;
 	d->osips = strcmp(d->t->flavour, "opensips") == 0;
-	if (d->osips && !(o->passive && o->observe > 0)) {
-		snprintf(d->err, sizeof(d->err), "%s pid %d: for OpenSIPS, "
-		    "memdiag drives the observation of its users' traffic "
-		    "only (--passive --observe S; allow_gate = false): the "
-		    "gated diagnosis with test calls needs Kamailio's binrpc "
-		    "and cfg settings, not yet OpenSIPS's MI", d->t->flavour,
-		    (int)d->t->main.pid);
-		return EX_MD_USAGE;
-	}
 	if ((st = diag_proxy_addr(d)) != 0)
 		return st;
 	log_info("proxy %s, rpc %s%s, log %s%s%s%s", d->proxy, d->rpcaddr,
@@ -465,7 +431,7 @@ diag_start(struct diag *d)
 	    o->log || d->t->log.why == NULL ? "" : ": ",
 	    o->log || d->t->log.why == NULL ? "" : d->t->log.why);
 	diag_events_new(d);
-	if (!d->osips && (d->rpc = rpc_new(d->base, d->rpcaddr, err,
+	if ((d->px = px_new(d->base, d->t, d->rpcaddr, err,
 	    sizeof(err))) == NULL) {
 		snprintf(d->err, sizeof(d->err), "--rpc %s: %s", d->rpcaddr,
 		    err);

@@ -23,6 +23,7 @@
 #include "proxy/dumper.h"
 #include "proxy/loghist.h"
 #include "proxy/logtail.h"
+#include "proxy/px.h"
 #include "proxy/rpc.h"
 #include "proxy/rpc_kam.h"
 #include "proxy/settings.h"
@@ -95,9 +96,9 @@ struct diag {
 	struct event_base *base;
 	struct target *t;
 	char *rpcaddr, *logspec, *version;
-	bool osips;		/* OpenSIPS: its MI at rpcaddr, observed only */
+	bool osips;		/* OpenSIPS: its MI at rpcaddr, dumps by MI */
 	char proxy[80];
-	struct rpc *rpc;
+	struct px *px;		/* its RPC (binrpc) or MI */
 	struct settings *s;
 	int lockfd;
 	/* test calls */

@@ -26,9 +26,6 @@
 #include "lib/log.h"
 #include "lib/procfs.h"
 #include "lib/xmalloc.h"
-#include "proxy/binrpc.h"
-#include "proxy/rpc.h"
-#include "proxy/rpc_kam.h"
 #include "proxy/target.h"
 
 struct hold {
@@ -48,72 +45,26 @@ struct hold {
 	char err[512];
 };
 
-/* Registrations whose contacts expire within the budget (ul.dump). */
-static void
-count_expiring(const struct binrpc_val *v, unsigned budget, unsigned *n,
-    unsigned *all)
-{
-	size_t i;
-
-	if (v->type == BINRPC_INT && v->name != NULL &&
-	    strcmp(v->name, "Expires") == 0) {
-		(*all)++;
-		if (v->u.i >= 0 && v->u.i <= (int64_t)budget)
-			(*n)++;
-		return;
-	}
-	if (v->type != BINRPC_STRUCT && v->type != BINRPC_ARRAY)
-		return;
-	for (i = 0; i < v->u.list.n; i++)
-		count_expiring(&v->u.list.v[i], budget, n, all);
-}
-
 /* What the gate would hurt; 77 when calls are active and not forced. */
 static int
 hold_harm_check(const struct hold_opts *o, const struct target *t,
-    const char *rpc, struct hold_harm *h, char *err, size_t errlen)
+    struct px *px, struct px_harm *h, char *err, size_t errlen)
 {
-	struct rpc_kam_dlg_active d;
-	struct rpc_result *r;
-	size_t i;
-
-	memset(h, 0, sizeof(*h));
-	if (rpc == NULL) {
-		snprintf(h->why_unknown, sizeof(h->why_unknown), "%s pid %d: "
-		    "no ctl socket answers binrpc", t->flavour,
-		    (int)t->main.pid);
+	if (px == NULL) {
+		memset(h, 0, sizeof(*h));
+		snprintf(h->why_dialogs, sizeof(h->why_dialogs), "%s pid %d: "
+		    "its RPC does not answer", t->flavour, (int)t->main.pid);
 		snprintf(h->why_contacts, sizeof(h->why_contacts), "%s",
-		    h->why_unknown);
+		    h->why_dialogs);
 		return 0;
 	}
-	r = rpc_sync(rpc, rpc_kam_req_dlg_active(), 3.0);
-	if (rpc_kam_dlg_active(r, &d) == 0) {
-		h->dialogs_known = true;
-		h->dialogs = d.all;
-		h->starting = d.starting;
-		h->connecting = d.connecting;
-		h->answering = d.answering;
-		h->ongoing = d.ongoing;
-	} else
-		snprintf(h->why_unknown, sizeof(h->why_unknown), "%s",
-		    r->error ? r->error : "dlg.stats_active failed");
-	rpc_result_free(r);
+	px_harm(px, o->spec->budget, h);
 	if (h->dialogs_known && h->dialogs > 0 && !o->force) {
 		snprintf(err, errlen, "%llu calls are active: the gate would "
 		    "drop their in-dialog requests; give --force to gate "
 		    "anyway, or --gate none", (unsigned long long)h->dialogs);
 		return EX_MD_REFUSED;
 	}
-	r = rpc_sync(rpc, binrpc_req_new("ul.dump"), 5.0);
-	if (r->status == RPC_OK && r->reply != NULL) {
-		h->contacts_known = true;
-		for (i = 0; i < r->reply->nvals; i++)
-			count_expiring(&r->reply->vals[i], o->spec->budget,
-			    &h->expiring, &h->contacts);
-	} else
-		snprintf(h->why_contacts, sizeof(h->why_contacts), "%s",
-		    r->error ? r->error : "ul.dump failed");
-	rpc_result_free(r);
 	return 0;
 }
 
@@ -164,31 +115,22 @@ uri_host(const char *uri, struct addr *out)
 
 /* The proxy's peers: dispatcher destinations pass the gate. */
 static void
-hold_dispatcher_peers(struct gate_spec *spec, const char *rpc)
+hold_dispatcher_peers(struct gate_spec *spec, struct px *px)
 {
-	struct rpc_kam_ds_list l;
-	struct rpc_result *r = rpc_sync(rpc, rpc_kam_req_ds_list(), 3.0);
-	size_t i, j;
+	size_t i, n;
+	char **uris = px_peers(px, &n);
 
-	if (rpc_kam_ds_list(r, &l) != 0) {
-		log_debug("no dispatcher peers: %s", r->error ? r->error : "?");
-		rpc_result_free(r);
-		return;
-	}
-	rpc_result_free(r);
-	for (i = 0; i < l.n; i++)
-		for (j = 0; j < l.sets[i].n; j++) {
-			struct addr a;
+	for (i = 0; i < n; i++) {
+		struct addr a;
 
-			if (!uri_host(l.sets[i].dests[j].uri, &a)) {
-				log_warnx("dispatcher destination %s: cannot "
-				    "tell its address; give it with --peer",
-				    l.sets[i].dests[j].uri);
-				continue;
-			}
-			gate_spec_add(spec->peers, &spec->npeers, &a);
+		if (!uri_host(uris[i], &a)) {
+			log_warnx("dispatcher destination %s: cannot tell its "
+			    "address; give it with --peer", uris[i]);
+			continue;
 		}
-	rpc_kam_ds_list_clear(&l);
+		gate_spec_add(spec->peers, &spec->npeers, &a);
+	}
+	px_strings_free(uris, n);
 }
 
 /* An nft gate works in memdiag's own network namespace only. */
@@ -270,9 +212,9 @@ on_proxy_exit(evutil_socket_t fd, short what, void *arg)
 
 struct hold *
 hold_new(struct event_base *base, const struct hold_opts *o,
-    const struct target *t, const char *rpc,
+    const struct target *t, struct px *px,
     void (*ended)(void *arg, enum hold_end, const char *why), void *arg,
-    struct hold_harm *harm, int *status, char *err, size_t errlen)
+    struct px_harm *harm, int *status, char *err, size_t errlen)
 {
 	const struct gate_ops *ops = gate_ops_find(o->backend);
 	struct procfs_stat me;
@@ -288,7 +230,7 @@ hold_new(struct event_base *base, const struct hold_opts *o,
 	if (strcmp(ops->name, "nft") == 0 &&
 	    (*status = hold_same_netns(t, err, errlen)) != 0)
 		return NULL;
-	if ((*status = hold_harm_check(o, t, rpc, harm, err, errlen)) != 0)
+	if ((*status = hold_harm_check(o, t, px, harm, err, errlen)) != 0)
 		return NULL;
 	h = xcalloc(1, sizeof(*h));
 	h->base = base;
@@ -302,11 +244,11 @@ hold_new(struct event_base *base, const struct hold_opts *o,
 	h->spec = *o->spec;
 	for (i = 0; i < t->nlisten; i++)
 		gate_spec_add(h->spec.gated, &h->spec.ngated, &t->listen[i]);
-	if (rpc != NULL)
-		hold_dispatcher_peers(&h->spec, rpc);
+	if (px != NULL)
+		hold_dispatcher_peers(&h->spec, px);
 	else
 		log_warnx("%s: active calls, registrations and dispatcher "
-		    "peers are unknown (give --rpc)", harm->why_unknown);
+		    "peers are unknown (give --rpc)", harm->why_dialogs);
 	if (!procfs_read_stat(getpid(), &me))
 		fatal(EX_MD_INTERNAL, "/proc/self/stat");
 	h->spec.owner_pid = getpid();

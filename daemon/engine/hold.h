@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "gate/gate.h"
+#include "proxy/px.h"
 
 struct event_base;
 struct target;
@@ -42,17 +43,6 @@ enum hold_end {
 	HOLD_PROXY_EXIT,	/* the proxy exited: opened */
 };
 
-/* What closing the gate would hurt, as the proxy said over RPC. */
-struct hold_harm {
-	bool dialogs_known;
-	uint64_t dialogs;	/* active */
-	uint64_t starting, connecting, answering, ongoing;
-	bool contacts_known;
-	unsigned contacts, expiring;	/* expiring within the budget */
-	char why_unknown[256];		/* of the dialogs */
-	char why_contacts[256];
-};
-
 struct hold;
 
 /*
@@ -60,14 +50,14 @@ struct hold;
  * the proxy's exit); called once, after it opened.
  *
  * Ready to close: the proxy's addresses and peers known, the harm
- * checked (all over RPC, before anything is gated). rpc may be NULL (no
+ * checked (all over px, before anything is gated). px may be NULL (no
  * harm check, no dispatcher peers: said in the log). *harm is filled
- * where rpc answers. NULL with *status (64, 77) and err on refusal.
+ * where px answers. NULL with *status (64, 77) and err on refusal.
  */
 struct hold *hold_new(struct event_base *, const struct hold_opts *,
-    const struct target *, const char *rpc,
+    const struct target *, struct px *px,
     void (*ended)(void *arg, enum hold_end, const char *why), void *arg,
-    struct hold_harm *harm, int *status, char *err, size_t errlen);
+    struct px_harm *harm, int *status, char *err, size_t errlen);
 /* Close it and keep it closed, eng's sockets let through (eng may be
  * NULL): 0, or a status (64, 77, 78, 70) with err; open on failure. */
 int hold_close(struct hold *, struct call_engine *eng, char *err,

@@ -37,8 +37,7 @@
 #include "lib/log.h"
 #include "lib/procfs.h"
 #include "lib/xmalloc.h"
-#include "proxy/rpc.h"
-#include "proxy/rpc_kam.h"
+#include "proxy/px.h"
 #include "proxy/target.h"
 
 struct gate_cmd {
@@ -371,7 +370,7 @@ hold_gate(struct gate_cmd *c)
 
 /* What the gate would hurt, as the proxy says (stdout: for people). */
 static void
-print_harm(const struct hold_harm *h, unsigned budget)
+print_harm(const struct px_harm *h, unsigned budget)
 {
 	if (h->dialogs_known)
 		printf("active dialogs: %llu (starting %llu, connecting %llu, "
@@ -382,7 +381,7 @@ print_harm(const struct hold_harm *h, unsigned budget)
 		    (unsigned long long)h->answering,
 		    (unsigned long long)h->ongoing);
 	else
-		printf("active dialogs: unknown (%s)\n", h->why_unknown);
+		printf("active dialogs: unknown (%s)\n", h->why_dialogs);
 	if (h->contacts_known)
 		printf("registrations: %u of %u contacts expire within the "
 		    "budget (%u s) and cannot be refreshed while gated\n",
@@ -397,8 +396,9 @@ gate_cmd_run(struct gate_cmd *c)
 	struct attach_opts ao = { .lock = true };
 	struct attach a = { .lockfd = -1 };
 	struct hold_opts ho = { .watch_proxy = true };
-	struct hold_harm harm;
-	char proxy[INET6_ADDRSTRLEN + 16], what[2048];
+	struct px_harm harm;
+	struct px *px = NULL;
+	char proxy[INET6_ADDRSTRLEN + 16], what[2048], perr[512];
 	int status;
 
 	ao.target = c->target;
@@ -415,9 +415,12 @@ gate_cmd_run(struct gate_cmd *c)
 	ho.rundir = c->rundir;
 	ho.force = c->force;
 	ho.spec = &c->spec;
-	c->holder = hold_new(c->base, &ho, c->t, a.rpc, on_ended, c, &harm,
+	if (a.rpc != NULL && (px = px_new(c->base, c->t, a.rpc, perr,
+	    sizeof(perr))) == NULL)
+		log_warnx("--rpc %s: %s", a.rpc, perr);
+	c->holder = hold_new(c->base, &ho, c->t, px, on_ended, c, &harm,
 	    &status, c->err, sizeof(c->err));
-	if (a.rpc != NULL || harm.dialogs_known)
+	if (px != NULL || harm.dialogs_known)
 		print_harm(&harm, c->spec.budget);
 	if (c->holder == NULL)
 		goto out;
@@ -456,6 +459,7 @@ out:
 		log_warnx("%s", c->err);
 	free_events(c);
 	hold_free(c->holder);
+	px_free(px);
 	if (c->batch != NULL)
 		call_batch_free(c->batch);
 	if (c->eng != NULL)

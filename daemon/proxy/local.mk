@@ -20,6 +20,11 @@ daemon_libmemdiag_a_SOURCES += \
 	daemon/proxy/mi.h \
 	daemon/proxy/mi_os.c \
 	daemon/proxy/mi_os.h \
+	daemon/proxy/px.c \
+	daemon/proxy/px.h \
+	daemon/proxy/px_kam.c \
+	daemon/proxy/px_os.c \
+	daemon/proxy/px_priv.h \
 	daemon/proxy/rpc.c \
 	daemon/proxy/rpc.h \
 	daemon/proxy/rpc_kam.c \

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <jansson.h>
 
 #include "lib/addr.h"
@@ -98,45 +99,6 @@ ms_left(double deadline)
 	return left <= 0 ? 0 : (int)(left * 1000) + 1;
 }
 
-/* Read fd until EOF or the deadline; NUL-terminated in *buf. */
-static int
-read_all(int fd, double deadline, char **buf, size_t *len)
-{
-	size_t cap = 4096;
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	*buf = xmalloc(cap);
-	*len = 0;
-	for (;;) {
-		ssize_t n;
-		int r = poll(&p, 1, ms_left(deadline));
-
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r == 0 ? -ETIMEDOUT : -errno;
-		if (cap - *len < 2) {
-			if (cap >= MI_MAX_REPLY)
-				return -EMSGSIZE;
-			cap *= 2;
-			*buf = xreallocarray(*buf, cap, 1);
-		}
-		n = read(fd, *buf + *len, cap - *len - 1);
-		if (n == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n == -1)
-			return -errno;
-		if (n == 0) {
-			if (*len == 0 && !(p.revents & POLLHUP))
-				continue;	/* no writer yet */
-			break;
-		}
-		*len += (size_t)n;
-	}
-	(*buf)[*len] = '\0';
-	return 0;
-}
-
 /* A name no other call uses: the process and 64 random bits. */
 static void
 unique_name(char *buf, size_t len)
@@ -163,60 +125,90 @@ own_like(const char *path, const char *like)
 	return chmod(path, 0660);
 }
 
+/*
+ * One call on the wire, from the request sent to the reply read: the
+ * synchronous mi_call polls its fd, mi_call_async gives it to the loop.
+ */
+struct mi_wire {
+	enum mi_kind kind;
+	int fd;			/* the reply comes on it */
+	char *addr, *method;
+	json_int_t id;
+	char rpath[PATH_MAX * 2];	/* the reply FIFO */
+	char rsock[108], rdir[80];	/* the reply socket and its dir */
+	char *buf;
+	size_t len, cap;
+};
+
+static void
+wire_close(struct mi_wire *w)
+{
+	if (w->fd != -1)
+		close(w->fd);
+	w->fd = -1;
+	if (w->rpath[0] != '\0')
+		unlink(w->rpath);
+	if (w->rsock[0] != '\0')
+		unlink(w->rsock);
+	if (w->rdir[0] != '\0')
+		rmdir(w->rdir);
+	w->rpath[0] = w->rsock[0] = w->rdir[0] = '\0';
+	free(w->buf);
+	free(w->addr);
+	free(w->method);
+	w->buf = w->addr = w->method = NULL;
+}
+
 static int
-call_fifo(const char *spec, const char *addr, const char *method,
-    const char *req, double deadline, char **rep, size_t *replen,
+send_fifo(struct mi_wire *w, const char *spec, const char *req,
     struct mi_reply *out)
 {
-	char path[PATH_MAX], rdir[PATH_MAX], name[64], rpath[PATH_MAX * 2];
+	char path[PATH_MAX], rdir[PATH_MAX], name[64];
 	const char *comma = strchr(spec, ',');
 	struct stat st;
-	int rfd = -1, wfd = -1, r = -1, e;
+	int wfd = -1, r = -1;
 	char *line = NULL;
 
 	snprintf(path, sizeof(path), "%.*s", comma ? (int)(comma - spec) :
 	    (int)strlen(spec), spec);
 	snprintf(rdir, sizeof(rdir), "%s", comma ? comma + 1 : MI_REPLY_DIR);
 	unique_name(name, sizeof(name));
-	/* mi_fifo opens reply_dir and the name put together as they are */
-	snprintf(rpath, sizeof(rpath), "%s%s", rdir, name);
 	if ((wfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		fail(out, addr, method, "%s", errno == ENXIO ? "nobody reads "
-		    "the FIFO (is the proxy running, with mi_fifo?)" :
+		fail(out, w->addr, w->method, "%s", errno == ENXIO ? "nobody "
+		    "reads the FIFO (is the proxy running, with mi_fifo?)" :
 		    strerror(errno));
 		goto done;
 	}
 	if (fstat(wfd, &st) == -1 || !S_ISFIFO(st.st_mode)) {
-		fail(out, addr, method, "%s is not a FIFO", path);
+		fail(out, w->addr, w->method, "%s is not a FIFO", path);
 		goto done;
 	}
-	if (mkfifo(rpath, 0600) == -1) {
-		fail(out, addr, method, "reply FIFO %s: %s", rpath,
+	/* mi_fifo opens reply_dir and the name put together as they are */
+	snprintf(w->rpath, sizeof(w->rpath), "%s%s", rdir, name);
+	if (mkfifo(w->rpath, 0600) == -1) {
+		fail(out, w->addr, w->method, "reply FIFO %s: %s", w->rpath,
 		    strerror(errno));
+		w->rpath[0] = '\0';
 		goto done;
 	}
 	/* the proxy's user writes the reply */
-	if (own_like(rpath, path) == -1)
-		log_debug("%s: %s", rpath, strerror(errno));
-	if ((rfd = open(rpath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		fail(out, addr, method, "reply FIFO %s: %s", rpath,
+	if (own_like(w->rpath, path) == -1)
+		log_debug("%s: %s", w->rpath, strerror(errno));
+	if ((w->fd = open(w->rpath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) ==
+	    -1) {
+		fail(out, w->addr, w->method, "reply FIFO %s: %s", w->rpath,
 		    strerror(errno));
 		goto done;
 	}
 	xasprintf(&line, ":%s:%s\n", name, req);
 	if (strlen(line) > PIPE_BUF) {
-		fail(out, addr, method, "request too long for one FIFO write");
+		fail(out, w->addr, w->method, "request too long for one FIFO "
+		    "write");
 		goto done;
 	}
 	if (write(wfd, line, strlen(line)) != (ssize_t)strlen(line)) {
-		fail(out, addr, method, "write %s: %s", path, strerror(errno));
-		goto done;
-	}
-	close(wfd);
-	wfd = -1;
-	if ((e = read_all(rfd, deadline, rep, replen)) != 0) {
-		fail(out, addr, method, "%s", e == -ETIMEDOUT ? "no reply in "
-		    "time" : strerror(-e));
+		fail(out, w->addr, w->method, "write %s: %s", path,
+		    strerror(errno));
 		goto done;
 	}
 	r = 0;
@@ -224,33 +216,26 @@ done:
 	free(line);
 	if (wfd != -1)
 		close(wfd);
-	if (rfd != -1)
-		close(rfd);
-	unlink(rpath);
 	return r;
 }
 
 static int
-call_dgram(enum mi_kind k, const char *spec, const char *addr,
-    const char *method, const char *req, double deadline, char **rep,
-    size_t *replen, struct mi_reply *out)
+send_dgram(struct mi_wire *w, const char *spec, const char *req,
+    struct mi_reply *out)
 {
 	struct sockaddr_storage to;
 	socklen_t tolen;
-	struct pollfd p;
-	char rdir[80] = "", rsock[108] = "";
-	ssize_t n;
-	int fd, r = -1;
 
 	memset(&to, 0, sizeof(to));
-	if (k == MI_UNIX) {
+	if (w->kind == MI_UNIX) {
 		struct sockaddr_un me, *sun = (struct sockaddr_un *)&to;
 		char name[64];
 
 		sun->sun_family = AF_UNIX;
 		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", spec);
 		tolen = sizeof(*sun);
-		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		w->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    0);
 		/*
 		 * The reply's address: a path (mi_datagram takes the
 		 * sender's address as a string, so an abstract one is
@@ -262,27 +247,29 @@ call_dgram(enum mi_kind k, const char *spec, const char *addr,
 		 * proxy's).
 		 */
 		unique_name(name, sizeof(name));
-		snprintf(rdir, sizeof(rdir), "/tmp/%s", name);
+		snprintf(w->rdir, sizeof(w->rdir), "/tmp/%s", name);
 		memset(&me, 0, sizeof(me));
 		me.sun_family = AF_UNIX;
-		snprintf(me.sun_path, sizeof(me.sun_path), "%s/r", rdir);
-		if (fd != -1 && (mkdir(rdir, 0711) == -1 ||
-		    bind(fd, (struct sockaddr *)&me, sizeof(me)) == -1 ||
-		    own_like(me.sun_path, spec) == -1)) {
-			fail(out, addr, method, "reply socket %s: %s",
+		snprintf(me.sun_path, sizeof(me.sun_path), "%s/r", w->rdir);
+		if (w->fd != -1 && mkdir(w->rdir, 0711) == -1) {
+			fail(out, w->addr, w->method, "reply socket %s: %s",
 			    me.sun_path, strerror(errno));
-			close(fd);
-			unlink(me.sun_path);
-			rmdir(rdir);
+			w->rdir[0] = '\0';
 			return -1;
 		}
-		snprintf(rsock, sizeof(rsock), "%s", me.sun_path);
+		if (w->fd != -1 && (bind(w->fd, (struct sockaddr *)&me,
+		    sizeof(me)) == -1 || (snprintf(w->rsock, sizeof(w->rsock),
+		    "%s", me.sun_path), own_like(me.sun_path, spec) == -1))) {
+			fail(out, w->addr, w->method, "reply socket %s: %s",
+			    me.sun_path, strerror(errno));
+			return -1;
+		}
 	} else {
 		struct addr a;
 		char err[200];
 
 		if (addr_parse(spec, true, &a, err, sizeof(err)) != 0) {
-			fail(out, addr, method, "%s", err);
+			fail(out, w->addr, w->method, "%s", err);
 			return -1;
 		}
 		if (a.family == AF_INET) {
@@ -300,49 +287,119 @@ call_dgram(enum mi_kind k, const char *spec, const char *addr,
 			memcpy(&in6->sin6_addr, a.addr, 16);
 			tolen = sizeof(*in6);
 		}
-		fd = socket(a.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		w->fd = socket(a.family, SOCK_DGRAM | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, 0);
 	}
-	if (fd == -1) {
-		fail(out, addr, method, "socket: %s", strerror(errno));
-		goto done;
+	if (w->fd == -1) {
+		fail(out, w->addr, w->method, "socket: %s", strerror(errno));
+		return -1;
 	}
 	/* UDP: connected, replies from anyone else are not taken */
-	if ((k == MI_UDP && connect(fd, (struct sockaddr *)&to, tolen) == -1) ||
-	    sendto(fd, req, strlen(req), 0, (struct sockaddr *)&to, tolen) ==
-	    -1) {
-		fail(out, addr, method, "%s", errno == ECONNREFUSED ||
+	if ((w->kind == MI_UDP && connect(w->fd, (struct sockaddr *)&to,
+	    tolen) == -1) || sendto(w->fd, req, strlen(req), 0,
+	    (struct sockaddr *)&to, tolen) == -1) {
+		fail(out, w->addr, w->method, "%s", errno == ECONNREFUSED ||
 		    errno == ENOENT ? "nobody listens (is the proxy running, "
 		    "with mi_datagram?)" : strerror(errno));
-		goto done;
+		return -1;
 	}
-	*rep = xmalloc(MI_DGRAM_MAX + 1);
-	p.fd = fd;
-	p.events = POLLIN;
-	while ((r = poll(&p, 1, ms_left(deadline))) == -1 && errno == EINTR)
-		;
-	if (r <= 0) {
-		fail(out, addr, method, "%s", r == 0 ? "no reply in time" :
-		    strerror(errno));
-		r = -1;
-		goto done;
+	return 0;
+}
+
+/*
+ * Read what the reply fd holds now: 1 when the reply is complete (a
+ * datagram; the FIFO's end), 0 to wait for more, -1 with out->error.
+ */
+static int
+wire_read(struct mi_wire *w, struct mi_reply *out)
+{
+	ssize_t n;
+
+	if (w->kind != MI_FIFO) {
+		if (w->buf == NULL)
+			w->buf = xmalloc(MI_DGRAM_MAX + 1);
+		n = recv(w->fd, w->buf, MI_DGRAM_MAX, MSG_TRUNC);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (n < 0 || n > MI_DGRAM_MAX) {
+			fail(out, w->addr, w->method, "%s", n < 0 ?
+			    strerror(errno) : "reply larger than a datagram");
+			return -1;
+		}
+		w->buf[n] = '\0';
+		w->len = (size_t)n;
+		return 1;
 	}
-	r = -1;
-	n = recv(fd, *rep, MI_DGRAM_MAX, MSG_TRUNC);
-	if (n < 0 || n > MI_DGRAM_MAX) {
-		fail(out, addr, method, "%s", n < 0 ? strerror(errno) :
-		    "reply larger than a datagram");
-		goto done;
+	for (;;) {
+		if (w->cap - w->len < 2) {
+			if (w->cap >= MI_MAX_REPLY) {
+				fail(out, w->addr, w->method, "reply larger "
+				    "than %d bytes", MI_MAX_REPLY);
+				return -1;
+			}
+			w->cap = w->cap ? w->cap * 2 : 4096;
+			w->buf = xreallocarray(w->buf, w->cap, 1);
+		}
+		n = read(w->fd, w->buf + w->len, w->cap - w->len - 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return 0;
+		if (n == -1) {
+			fail(out, w->addr, w->method, "%s", strerror(errno));
+			return -1;
+		}
+		if (n == 0 && w->len == 0) {
+			/* poll and epoll wake a FIFO's reader for a writer's
+			 * data or its close, never before one came */
+			fail(out, w->addr, w->method, "the proxy closed the "
+			    "reply FIFO without a reply");
+			return -1;
+		}
+		if (n == 0) {
+			w->buf[w->len] = '\0';
+			return 1;
+		}
+		w->len += (size_t)n;
 	}
-	(*rep)[n] = '\0';
-	*replen = (size_t)n;
-	r = 0;
-done:
-	if (fd != -1)
-		close(fd);
-	if (rsock[0] != '\0')
-		unlink(rsock);
-	if (rdir[0] != '\0')
-		rmdir(rdir);
+}
+
+/* The request built and sent; 0 with w->fd to wait on, or -1. */
+static int
+wire_send(struct mi_wire *w, const char *addr, const char *method,
+    json_t *params, struct mi_reply *out)
+{
+	static json_int_t next_id = 1;
+	const char *spec;
+	char *req, err[256];
+	json_t *j;
+	int r;
+
+	memset(w, 0, sizeof(*w));
+	memset(out, 0, sizeof(*out));
+	w->fd = -1;
+	w->kind = kind_of(addr, &spec);
+	w->addr = xstrdup(addr);
+	w->method = xstrdup(method);
+	w->id = next_id++;
+	if (!mi_addr_ok(addr, err, sizeof(err))) {
+		json_decref(params);
+		fail(out, addr, method, "%s", err);
+		return -1;
+	}
+	j = json_pack("{s:s, s:s, s:I}", "jsonrpc", "2.0", "method", method,
+	    "id", w->id);
+	if (params != NULL)
+		json_object_set_new(j, "params", params);
+	req = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (req == NULL) {
+		fail(out, addr, method, "the request cannot be written");
+		return -1;
+	}
+	r = w->kind == MI_FIFO ? send_fifo(w, spec, req, out) :
+	    send_dgram(w, spec, req, out);
+	free(req);
 	return r;
 }
 
@@ -390,40 +447,114 @@ int
 mi_call(const char *addr, const char *method, json_t *params, double timeout,
     struct mi_reply *out)
 {
-	static json_int_t next_id = 1;
-	json_int_t id = next_id++;
-	const char *spec;
-	enum mi_kind k = kind_of(addr, &spec);
 	double deadline = clock_mono() + timeout;
-	char *req, *rep = NULL, err[256];
-	size_t replen = 0;
-	json_t *j;
+	struct mi_wire w;
+	struct pollfd p;
 	int r;
 
-	memset(out, 0, sizeof(*out));
-	if (!mi_addr_ok(addr, err, sizeof(err))) {
-		json_decref(params);
-		fail(out, addr, method, "%s", err);
-		return -1;
+	if ((r = wire_send(&w, addr, method, params, out)) == 0) {
+		p.fd = w.fd;
+		p.events = POLLIN;
+		for (;;) {
+			int n = poll(&p, 1, ms_left(deadline));
+
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				fail(out, addr, method, "%s", n == 0 ? "no "
+				    "reply in time" : strerror(errno));
+				r = -1;
+				break;
+			}
+			if ((r = wire_read(&w, out)) != 0)
+				break;
+		}
+		if (r == 1)
+			r = parse_reply(w.buf, w.len, addr, method, w.id, out);
 	}
-	j = json_pack("{s:s, s:s, s:I}", "jsonrpc", "2.0", "method", method,
-	    "id", id);
-	if (params != NULL)
-		json_object_set_new(j, "params", params);
-	req = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	if (req == NULL) {
-		fail(out, addr, method, "the request cannot be written");
-		return -1;
-	}
-	r = k == MI_FIFO ? call_fifo(spec, addr, method, req, deadline, &rep,
-	    &replen, out) : call_dgram(k, spec, addr, method, req, deadline,
-	    &rep, &replen, out);
-	free(req);
-	if (r == 0)
-		r = parse_reply(rep, replen, addr, method, id, out);
-	free(rep);
+	wire_close(&w);
 	return r;
+}
+
+struct mi_async {
+	struct mi_wire w;
+	struct mi_reply out;
+	struct event *ev;
+	mi_done_cb cb;
+	void *arg;
+};
+
+static void
+async_end(struct mi_async *a)
+{
+	mi_done_cb cb = a->cb;
+	void *arg = a->arg;
+	struct mi_reply out = a->out;
+
+	wire_close(&a->w);
+	event_free(a->ev);
+	free(a);
+	cb(&out, arg);
+	mi_reply_clear(&out);
+}
+
+static void
+async_ready(evutil_socket_t fd, short what, void *arg)
+{
+	struct mi_async *a = arg;
+	int r;
+
+	(void)fd;
+	if (a->out.error[0] != '\0') {		/* failed to send */
+		async_end(a);
+		return;
+	}
+	if (what & EV_TIMEOUT) {
+		fail(&a->out, a->w.addr, a->w.method, "no reply in time");
+		async_end(a);
+		return;
+	}
+	if ((r = wire_read(&a->w, &a->out)) == 0)
+		return;
+	if (r == 1)
+		parse_reply(a->w.buf, a->w.len, a->w.addr, a->w.method,
+		    a->w.id, &a->out);
+	async_end(a);
+}
+
+struct mi_async *
+mi_call_async(struct event_base *base, const char *addr, const char *method,
+    json_t *params, double timeout, mi_done_cb cb, void *arg)
+{
+	struct mi_async *a = xcalloc(1, sizeof(*a));
+	struct timeval tv;
+
+	a->cb = cb;
+	a->arg = arg;
+	tv.tv_sec = (time_t)timeout;
+	tv.tv_usec = (suseconds_t)((timeout - (double)tv.tv_sec) * 1e6);
+	if (wire_send(&a->w, addr, method, params, &a->out) != 0) {
+		/* the callback runs from the loop, never from here */
+		a->ev = evtimer_new(base, async_ready, a);
+		tv.tv_sec = tv.tv_usec = 0;
+	} else
+		a->ev = event_new(base, a->w.fd, EV_READ | EV_PERSIST,
+		    async_ready, a);
+	if (a->ev == NULL)
+		fatalx(1, "mi: cannot create an event");
+	event_add(a->ev, &tv);
+	return a;
+}
+
+void
+mi_async_cancel(struct mi_async *a)
+{
+	if (a == NULL)
+		return;
+	wire_close(&a->w);
+	mi_reply_clear(&a->out);
+	event_free(a->ev);
+	free(a);
 }
 
 void

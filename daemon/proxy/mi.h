@@ -10,8 +10,8 @@
  *                           reply comes back to an abstract socket
  *   dgram:HOST:PORT         mi_datagram on UDP
  *
- * One call at a time, synchronous, with a deadline: what the one-shot
- * commands need (inspect, dump).
+ * mi_call waits for its reply (the one-shot commands, start-up);
+ * mi_call_async hands it to a libevent loop (the diagnosis' samples).
  */
 #ifndef MEMDIAG_PROXY_MI_H
 #define MEMDIAG_PROXY_MI_H
@@ -39,5 +39,20 @@ bool mi_addr_ok(const char *addr, char *err, size_t errlen);
 int mi_call(const char *addr, const char *method, json_t *params,
     double timeout, struct mi_reply *out);
 void mi_reply_clear(struct mi_reply *);
+
+struct event_base;
+struct mi_async;
+/* The reply (out->result, or out->error); out is cleared after it. */
+typedef void (*mi_done_cb)(struct mi_reply *out, void *arg);
+/*
+ * The same call on base: cb runs exactly once, from the loop (never from
+ * inside mi_call_async), with the reply, an error or "no reply in time"
+ * after timeout seconds; unless the call is cancelled first.
+ */
+struct mi_async *mi_call_async(struct event_base *base, const char *addr,
+    const char *method, json_t *params, double timeout, mi_done_cb cb,
+    void *arg);
+/* Drop a call in flight without calling its callback. */
+void mi_async_cancel(struct mi_async *);
 
 #endif

@@ -9,6 +9,8 @@
 #       Sets OSIPS_PID, OSIPS_PORT, OSIPS_DIR, OSIPS_LOG (its stderr),
 #       OSIPS_MI (the datagram socket), OSIPS_FIFO, OSIPS_PIDFILE, and
 #       registers osips_stop for the test's exit.
+#       With OSIPS_NS set (tests/lib/netns.sh's NS), it runs inside that
+#       network namespace (ip netns exec execs it: OSIPS_PID is its own).
 #   osips_stop                      SIGTERM by PID, wait, SIGKILL
 #   osips_use X.Y.Z                 pick (and build) the release to run
 #   osips_mi CMD [PARAMS]           JSON-RPC over OSIPS_MI; PARAMS is JSON
@@ -118,7 +120,8 @@ osips_start() {
 		*) args+=("$a") ;;
 		esac
 	done
-	"$OPENSIPS" -F -f "$top_srcdir/tests/lib/opensips.cfg" -p "$pp" \
+	${OSIPS_NS:+ip netns exec "$OSIPS_NS"} "$OPENSIPS" -F \
+	    -f "$top_srcdir/tests/lib/opensips.cfg" -p "$pp" \
 	    -w "$OSIPS_DIR" -P "$OSIPS_PIDFILE" ${args[@]+"${args[@]}"} \
 	    >"$OSIPS_LOG" 2>&1 &
 	OSIPS_PID=$!
