@@ -3,7 +3,8 @@
  * (":REPLY:{request}" on its FIFO, the reply on a FIFO in reply_dir) and
  * mi_datagram's (a unix datagram, the reply to the sender). The server
  * checks the request is JSON-RPC 2.0 and answers a result, an error, a
- * reply that is not JSON, or nothing.
+ * reply that is not JSON, or nothing. mi_call_async the same on a
+ * libevent loop: every callback once, from the loop, none after a cancel.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 
 #include <fcntl.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +23,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <event2/event.h>
 #include <jansson.h>
 
 #include "lib/log.h"
@@ -244,6 +247,90 @@ test_unreachable(void **state)
 	mi_reply_clear(&r);
 }
 
+/* What one asynchronous call got. */
+struct got {
+	int calls;
+	bool ok;
+	char what[512];
+	bool *in_call;	/* set while mi_call_async runs */
+};
+
+static void
+on_reply(struct mi_reply *r, void *arg)
+{
+	struct got *g = arg;
+
+	assert_false(*g->in_call);
+	g->calls++;
+	g->ok = r->result != NULL;
+	if (r->result != NULL) {
+		const char *v = json_string_value(json_object_get(r->result,
+		    "Server"));
+
+		snprintf(g->what, sizeof(g->what), "%s", v ? v : "(result)");
+	} else
+		snprintf(g->what, sizeof(g->what), "%s", r->error);
+}
+
+static void
+async_calls(const char *addr)
+{
+	struct event_base *base = event_base_new();
+	struct got version = { 0 }, silent = { 0 }, cancelled = { 0 },
+	    bad = { 0 };
+	struct mi_async *c;
+	bool in_call = false;
+	char nobody[256];
+
+	version.in_call = silent.in_call = cancelled.in_call = bad.in_call =
+	    &in_call;
+	snprintf(nobody, sizeof(nobody), "dgram:%s/nobody.sock", dir);
+	in_call = true;
+	mi_call_async(base, addr, "version", NULL, 2.0, on_reply, &version);
+	mi_call_async(base, addr, "silent", NULL, 0.3, on_reply, &silent);
+	c = mi_call_async(base, addr, "version", NULL, 2.0, on_reply,
+	    &cancelled);
+	/* a failure before anything is sent comes from the loop too */
+	mi_call_async(base, nobody, "version", NULL, 2.0, on_reply, &bad);
+	in_call = false;
+	mi_async_cancel(c);
+	event_base_dispatch(base);
+	assert_int_equal(version.calls, 1);
+	assert_true(version.ok);
+	assert_string_equal(version.what, "OpenSIPS (3.6.8 (x86_64/linux))");
+	assert_int_equal(silent.calls, 1);
+	assert_non_null(strstr(silent.what, "no reply in time"));
+	assert_int_equal(cancelled.calls, 0);
+	assert_int_equal(bad.calls, 1);
+	assert_non_null(strstr(bad.what, "nobody listens"));
+	event_base_free(base);
+}
+
+static void
+test_async(void **state)
+{
+	char path[128], addr[256], rdir[128];
+	pid_t pid;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/async.sock", dir);
+	pid = dgram_server(path, 3);
+	snprintf(addr, sizeof(addr), "dgram:%s", path);
+	async_calls(addr);
+	reap(pid);
+	unlink(path);
+	/* the FIFO: one request at a time, as mi_fifo reads them */
+	snprintf(path, sizeof(path), "%s/async_fifo", dir);
+	snprintf(rdir, sizeof(rdir), "%s/areplies/", dir);
+	assert_int_equal(mkdir(rdir, 0700), 0);
+	pid = fifo_server(path, rdir, 3);
+	snprintf(addr, sizeof(addr), "fifo:%s,%s", path, rdir);
+	async_calls(addr);
+	reap(pid);
+	assert_int_equal(rmdir(rdir), 0);
+	unlink(path);
+}
+
 static int
 setup(void **state)
 {
@@ -266,6 +353,7 @@ main(void)
 		cmocka_unit_test(test_fifo),
 		cmocka_unit_test(test_dgram),
 		cmocka_unit_test(test_unreachable),
+		cmocka_unit_test(test_async),
 	};
 
 	log_init("test_mi", -1);
