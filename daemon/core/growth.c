@@ -28,6 +28,10 @@
 #define GROWTH_IN_PLACE_MIN 4	/* allocator roundings a buffer growing in
 				 * place must gain over the window */
 #define GROWTH_MIN_RISES 3	/* a leak rises at three samples at least */
+#define GROWTH_RAMP_CORR 0.9	/* in flight this correlated with a count */
+#define GROWTH_RAMP_SHARE 0.25	/* ... and rising by this share of its
+				 * highest: one line with the count */
+#define GROWTH_RAMP_MIN 5	/* ... and by this many transactions */
 
 const char *
 growth_class_name(enum growth_class c)
@@ -47,6 +51,8 @@ growth_class_name(enum growth_class c)
 		return "insufficient";
 	case GROWTH_DRIFT:
 		return "drift";
+	case GROWTH_RAMP:
+		return "in-flight ramp";
 	}
 	return "?";
 }
@@ -288,6 +294,19 @@ grows_in_place(const struct fitin *fi, const struct growth_fit *f,
 	    GROWTH_FRAG_SHARE * growth;
 }
 
+/* In flight rose over the window, in step with the count x. */
+static bool
+load_ramps(const double *x, const double *z, size_t n)
+{
+	double hi = z[0], rise = z[n - 1] - z[0];
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		hi = z[i] > hi ? z[i] : hi;
+	return rise >= GROWTH_RAMP_MIN && rise >= GROWTH_RAMP_SHARE * hi &&
+	    correlation(x, z, n) > GROWTH_RAMP_CORR;
+}
+
 /* Samples at which the bytes rose from the one before. */
 static size_t
 rises(const double *y, size_t n)
@@ -388,6 +407,8 @@ growth_fit_site(const struct growth_input *in, const struct growth_site *site,
 		    !(site->counts != NULL && adds_fragments(&fi,
 		    site->counts, f)) && !grows_in_place(&fi, f, growth))
 			f->cls = GROWTH_DRIFT;
+		else if (load_ramps(xs[f->method], z, n))
+			f->cls = GROWTH_RAMP;
 		else if (f->first_b > 0 && f->last_b < GROWTH_LEVELS * f->first_b)
 			f->cls = GROWTH_WARMUP;
 		else if (in->timer_s > 0 && window < 2 * in->timer_s)
@@ -435,9 +456,9 @@ growth_judge(const struct growth_input *in, struct growth_result *res)
 	const struct growth_sample *s0, *s1;
 	struct growth_suspect all[GROWTH_MAX_SUSPECTS * 4];
 	struct growth_fit f;
-	size_t i, nall = 0, ntimer = 0;
-	double window, per_s = 0, sens = 0;
-	const char *timer_site = NULL;
+	size_t i, nall = 0, ntimer = 0, nramp = 0;
+	double window, per_s = 0, sens = 0, ramp_b = 0;
+	const char *timer_site = NULL, *ramp_site = NULL;
 	int m, n;
 
 	memset(res, 0, sizeof(*res));
@@ -488,6 +509,11 @@ growth_judge(const struct growth_input *in, struct growth_result *res)
 		}
 		if (f.cls == GROWTH_TIMER && timer_site == NULL)
 			timer_site = in->sites[i].name;
+		if (f.cls == GROWTH_RAMP && f.b > ramp_b) {
+			ramp_b = f.b;
+			ramp_site = in->sites[i].name;
+		}
+		nramp += f.cls == GROWTH_RAMP;
 		ntimer += f.cls == GROWTH_TIMER;
 		if (f.cls != GROWTH_LEAK ||
 		    nall == sizeof(all) / sizeof(all[0]))
@@ -527,6 +553,18 @@ growth_judge(const struct growth_input *in, struct growth_result *res)
 		    in->methods[res->suspects[0].also] : "",
 		    res->suspects[0].also >= 0 ? ": the two counts grew in "
 		    "step)" : "", nall > 1 ? ", with other sites" : "");
+		return;
+	}
+	if (nramp > 0) {
+		res->verdict = GROWTH_WARMUP;
+		res->inflight_from = s0->inflight;
+		res->inflight_to = s1->inflight;
+		snprintf(res->reason, sizeof(res->reason), "%s grew %.1f bytes "
+		    "per %s in %.0f s while the transactions in flight rose in "
+		    "step with the requests (%.0f to %.0f): memory that follows "
+		    "them cannot be told from a leak until the traffic is "
+		    "steady; observe again once it is", ramp_site, ramp_b,
+		    in->methods[m], window, s0->inflight, s1->inflight);
 		return;
 	}
 	if (ntimer > 0) {

@@ -24,6 +24,12 @@
  * buffer re-allocated ever larger). Growth short of both is drift; it is
  * reported with its size, never called healthy silently.
  *
+ * Nor is it a leak while the transactions in flight rise in step with the
+ * requests (a window opened as the users' traffic still builds up, or a
+ * proxy falling behind): then b and c are one line, and memory that
+ * follows what is in flight fits a count as well. Such a window judges
+ * nothing (GROWTH_RAMP, a verdict of GROWTH_WARMUP that says so).
+ *
  * Pure: numbers in, a judgement out; no I/O, no globals.
  */
 #ifndef MEMDIAG_CORE_GROWTH_H
@@ -46,6 +52,9 @@ enum growth_class {
 	GROWTH_INSUFFICIENT,	/* too few samples or requests to say */
 	GROWTH_DRIFT,		/* bytes grew, fragments did not, within
 				 * what their sizes vary by */
+	GROWTH_RAMP,		/* grew while the transactions in flight
+				 * rose in step with the requests: the two
+				 * cannot be told apart */
 };
 
 struct growth_sample {
@@ -107,6 +116,7 @@ struct growth_result {
 	double rate;		/* of that method, per second */
 	double sensitivity;	/* no site grew more than this per request */
 	const char *drift_site;	/* the site that drifted most, or NULL */
+	double inflight_from, inflight_to;	/* GROWTH_RAMP: in flight */
 	double drift;		/* its bytes per request */
 	int drift_method;
 	double seconds_to_full;	/* at the observed rate; < 0: unknown */

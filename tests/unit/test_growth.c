@@ -222,6 +222,51 @@ test_warmup(void **state)
 	assert_int_not_equal(r.verdict, GROWTH_LEAK);
 }
 
+/*
+ * A window opened while the users' traffic still builds up (diag-live's
+ * healthy proxy on a loaded machine, 7 samples in 42 s, in flight 40 ->
+ * 190): tm's site follows what is in flight, which rose in step with the
+ * INVITEs. Not a leak, not healthy: it says so.
+ */
+static void
+test_inflight_ramp(void **state)
+{
+	struct growth_result r;
+	struct growth_fit f;
+	struct series x;
+	size_t i;
+
+	(void)state;
+	traffic(&x, 7, 7, 20, 0, 0);
+	background(&x);
+	/* the dump reads the site a few seconds after the counters: it
+	 * sees the transactions of a little later */
+	for (i = 0; i < 7; i++) {
+		x.s[i].inflight = round(40 + 150 * pow(i / 6.0, 1.2));
+		x.counts[1][i] = round(40 + 150 * pow((i + 0.4) / 6.4, 1.2));
+		x.bytes[1][i] = 4200 * x.counts[1][i];
+		x.bytes[0][i] = 50000;
+		x.counts[0][i] = 10;
+	}
+	growth_fit_site(&x.in, &x.sites[1], &f);
+	assert_int_equal(f.cls, GROWTH_RAMP);
+	growth_judge(&x.in, &r);
+	assert_int_equal(r.verdict, GROWTH_WARMUP);
+	assert_non_null(strstr(r.reason, "in flight rose in step"));
+	assert_non_null(strstr(r.reason, "(40 to 190)"));
+	/* a leak observed as the traffic starts: in flight is up after the
+	 * first sample, the leak goes on: still a leak */
+	traffic(&x, 13, 5, 20, 0, 0);
+	background(&x);
+	x.s[0].inflight = 20;
+	for (i = 0; i < 13; i++)
+		x.bytes[1][i] = 4200 * x.s[i].inflight;
+	leak_fragments(&x, INV, 736, 736, 50000);
+	growth_judge(&x.in, &r);
+	assert_int_equal(r.verdict, GROWTH_LEAK);
+	assert_string_equal(r.suspects[0].name, x.sites[0].name);
+}
+
 /* htable autoexpire longer than the window: could be the timer's */
 static void
 test_timer_longer_than_window(void **state)
@@ -471,6 +516,7 @@ main(void)
 		cmocka_unit_test(test_kamailio_healthy_drift),
 		cmocka_unit_test(test_one_byte_on_a_long_string),
 		cmocka_unit_test(test_one_step_is_not_a_leak),
+		cmocka_unit_test(test_inflight_ramp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
