@@ -15,6 +15,7 @@ daemon_libmemdiag_a_SOURCES += \
 	daemon/lib/log.c \
 	daemon/lib/log.h \
 	daemon/lib/procfs.c \
+	daemon/lib/procfs_fd.c \
 	daemon/lib/procfs.h \
 	daemon/lib/rfile.c \
 	daemon/lib/rfile.h \
