@@ -21,7 +21,7 @@
 #   osips_mi_fifo CMD [PARAMS]      the same over OSIPS_FIFO
 #
 # OSIPS_TARGET=opensips-X.Y.Z (default opensips-3.6.8) picks the release,
-# built from ../shared/targets by tests/lib/build-opensips.sh once per
+# built from ../shared/targets by tests/lib/build-target.sh once per
 # machine; the test skips, saying why, where the tarball is absent.
 # OPENSIPS and OSIPS_MPATH, when both set, name a build to use instead.
 #
@@ -34,7 +34,7 @@
 osips_binary() {
 	local prefix rc=0
 	[ -n "${OPENSIPS:-}" ] && [ -n "${OSIPS_MPATH:-}" ] && return 0
-	prefix=$(bash "$top_srcdir/tests/lib/build-opensips.sh" \
+	prefix=$(bash "$top_srcdir/tests/lib/build-target.sh" \
 	    "$OSIPS_TARGET") || rc=$?
 	case $rc in
 	0)	OPENSIPS=$prefix/sbin/opensips
@@ -53,7 +53,7 @@ osips_use() {
 	local rc=0
 	export OSIPS_TARGET=opensips-$1
 	unset OPENSIPS OSIPS_MPATH
-	bash "$top_srcdir/tests/lib/build-opensips.sh" "$OSIPS_TARGET" \
+	bash "$top_srcdir/tests/lib/build-target.sh" "$OSIPS_TARGET" \
 	    >/dev/null 2>"$T_TMP/build.err" || rc=$?
 	case $rc in
 	0) return 0 ;;

@@ -1,6 +1,6 @@
 #!/bin/bash
 # memdiag against a real OpenSIPS (3.6.8 and 4.0.1, built from
-# ../shared/targets by tests/lib/build-opensips.sh): `inspect` finds the
+# ../shared/targets by tests/lib/build-target.sh): `inspect` finds the
 # process, its MI datagram socket and FIFO (from /proc, whatever its
 # configuration's preprocessor did), its log (stderror_enabled), and
 # asks it over MI its version and pools; it says what memdiag can and
