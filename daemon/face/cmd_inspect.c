@@ -212,6 +212,8 @@ static void
 abilities_mi(const struct target *t, const json_t *proxy, json_t *a)
 {
 	const char *alloc = t->shm_alloc;
+	char addr[80];
+	json_t *tm;
 
 	ability(a, "talk to it over its MI (version, statistics, dumps on "
 	    "demand)", proxy != NULL, "no MI address answers: load mi_fifo "
@@ -229,10 +231,17 @@ abilities_mi(const struct target *t, const json_t *proxy, json_t *a)
 	ability(a, "count the users' requests per method (--observe)", false,
 	    "OpenSIPS counts requests in all (core:rcv_requests), not per "
 	    "method");
-	ability(a, "diagnose it (gate, test calls, observation)", false,
-	    "not yet: the diagnosis drives Kamailio's binrpc and cfg "
-	    "settings; for OpenSIPS, inspect and rpc speak its MI, and "
-	    "memdiag analyze reads its dumps");
+	tm = mi_value(json_string_value(json_object_get(proxy, "rpc")),
+	    "get_statistics", json_pack("{s:[s]}", "statistics",
+	    "inuse_transactions"));
+	ability(a, "count the transactions in flight", json_object_get(tm,
+	    "tm:inuse_transactions") != NULL, "needs tm "
+	    "(tm:inuse_transactions)");
+	json_decref(tm);
+	ability(a, "diagnose it (gate, test calls, observation; its floors "
+	    "over MI, nothing changed on it)", target_udp_hostport(t, 0,
+	    addr, sizeof(addr)), "it listens on no UDP address for test "
+	    "calls: give --proxy HOST:PORT (--passive --observe needs none)");
 }
 
 /*
