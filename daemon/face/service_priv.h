@@ -31,7 +31,7 @@ struct watcher {
 	const struct conf_target *t;
 	struct target *tgt;
 	char *rpcaddr, *logspec;
-	struct rpc *rpc;
+	struct px *px;		/* its RPC or MI */
 	struct logtail *lt;
 	struct event *sample_ev;
 	bool sampling, up;

@@ -25,8 +25,7 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "proxy/logtail.h"
-#include "proxy/rpc.h"
-#include "proxy/rpc_kam.h"
+#include "proxy/px.h"
 #include "proxy/target.h"
 #include "report/history.h"
 
@@ -238,24 +237,24 @@ set_down(struct watcher *w, const char *why)
 }
 
 static void
-on_shmmem(struct rpc_result *res, void *arg)
+on_shmmem(const struct px_sample *s, void *arg)
 {
 	struct watcher *w = arg;
-	struct rpc_kam_shmmem m;
+	const struct rpc_kam_shmmem *m = &s->shm;
 	char why[160];
 
 	w->sampling = false;
-	if (rpc_kam_shmmem(res, &m) != 0) {
-		set_down(w, res->error ? res->error : "core.shmmem failed");
+	if (s->err != NULL) {
+		set_down(w, s->err);
 		return;
 	}
-	w->used = m.used;
-	w->total = m.total;
+	w->used = m->used;
+	w->total = m->total;
 	floor_sample(w);
-	if (w->t->used_above > 0 && m.total > 0 &&
-	    (double)m.used / (double)m.total > w->t->used_above) {
+	if (w->t->used_above > 0 && m->total > 0 &&
+	    (double)m->used / (double)m->total > w->t->used_above) {
 		snprintf(why, sizeof(why), "shm %.0f%% used, above %.0f%%",
-		    100.0 * (double)m.used / (double)m.total,
+		    100.0 * (double)m->used / (double)m->total,
 		    100.0 * w->t->used_above);
 		trigger(w, why);
 	}
@@ -296,7 +295,7 @@ on_sample(evutil_socket_t fd, short what, void *arg)
 		return;	/* the diagnosis samples for itself */
 	if (!w->up)
 		watch_start(w);
-	if (!w->up || w->rpc == NULL)
+	if (!w->up || w->px == NULL)
 		return;
 	if (w->child == 0 && wants_rolling(w) && !w->svc->stopping &&
 	    !w->svc->reload && (w->rolling_end == 0 ||
@@ -304,8 +303,7 @@ on_sample(evutil_socket_t fd, short what, void *arg)
 		service_spawn(w, "continuous observation (a passive target)",
 		    true);
 	w->sampling = true;
-	rpc_call_req(w->rpc, rpc_kam_req_shmmem(), SERVICE_RPC_TIMEOUT,
-	    on_shmmem, w);
+	px_sample(w->px, 0, SERVICE_RPC_TIMEOUT, on_shmmem, w);
 }
 
 /* Find the proxy, its RPC and its log; w->up when all is there. */
@@ -334,8 +332,8 @@ watch_start(struct watcher *w)
 		set_down(w, err);
 		return;
 	}
-	if ((w->rpc = rpc_new(w->svc->base, w->rpcaddr, err, sizeof(err))) ==
-	    NULL) {
+	if ((w->px = px_new(w->svc->base, w->tgt, w->rpcaddr, err,
+	    sizeof(err))) == NULL) {
 		set_down(w, err);
 		return;
 	}
@@ -356,10 +354,9 @@ watch_stop(struct watcher *w)
 {
 	if (w->lt != NULL)
 		logtail_free(w->lt);
-	if (w->rpc != NULL)
-		rpc_free(w->rpc);
+	px_free(w->px);
 	w->lt = NULL;
-	w->rpc = NULL;
+	w->px = NULL;
 	w->sampling = false;
 	free(w->rpcaddr);
 	free(w->logspec);
