@@ -6,6 +6,7 @@ TESTS += \
 	tests/sh/diag-kamailio-61.sh \
 	tests/sh/opensips-inspect.sh \
 	tests/sh/opensips-diag.sh \
+	tests/sh/opensips-service.sh \
 	tests/sh/diag-live.sh \
 	tests/sh/diag-oom-now.sh \
 	tests/sh/diag-dump-floor.sh \
