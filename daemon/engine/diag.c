@@ -71,9 +71,9 @@ arm(struct event *ev, double secs)
 static double
 budget_left(const struct diag *d)
 {
-	if (!hold_closed(d->hold))
+	if (!hold_closed(d->gate.hold))
 		return 1e9;
-	return hold_budget_left(d->hold);
+	return hold_budget_left(d->gate.hold);
 }
 
 /* This state's deadline, in seconds from now. */
@@ -94,9 +94,9 @@ state_deadline(const struct diag *d, enum diag_state s)
 	case DIAG_CALLS:
 		/* paced calls, then the slowest possible end (64*T1) */
 		calls = diag_round_calls(d, d->round);
-		return calls / (d->rate > 1 ? d->rate : 1) * 4 + 40;
+		return calls / (d->calls.rate > 1 ? d->calls.rate : 1) * 4 + 40;
 	default:
-		return -1;	/* DUMP: the dumper's own per-process timeouts */
+		return -1; /* DUMP: the dumper's own per-process timeouts */
 	}
 }
 
@@ -125,7 +125,7 @@ diag_enter_state(struct diag *d, enum diag_state s)
 		arm(d->deadline_ev, dl);
 	if (s == DIAG_QUIET || s == DIAG_CALLS) {
 		diag_tail_open(d);
-		d->flat_since = clock_mono();
+		d->quiet.flat_since = clock_mono();
 		event_del(d->sample_ev);
 		arm(d->sample_ev, 0);
 	} else {
@@ -195,7 +195,7 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 		r->quiet_s = clock_mono() - d->state_since;
 		diag_pkg_keep(d, r);
 		diag_quiet_pkg_check(d);
-		d->quiet_total += clock_mono() - d->state_since;
+		d->quiet.total += clock_mono() - d->state_since;
 		d->stop_after_dump = true;
 		diag_enter_state(d, DIAG_DUMP);
 		break;
@@ -225,7 +225,7 @@ settled(struct diag *d)
 	r->quiet_s = clock_mono() - d->state_since;
 	diag_pkg_keep(d, r);
 	diag_quiet_pkg_check(d);
-	d->quiet_total += clock_mono() - d->state_since;
+	d->quiet.total += clock_mono() - d->state_since;
 	log_info("round %d: settled at %llu bytes of shm used after %.1f s",
 	    d->round, (unsigned long long)d->shm.used,
 	    clock_mono() - d->state_since);
@@ -238,28 +238,31 @@ pace(struct diag *d)
 {
 	char buf[128];
 
-	if (d->batch == NULL || d->shm.total == 0 ||
+	if (d->calls.batch == NULL || d->shm.total == 0 ||
 	    (double)d->shm.free >= DIAG_LOW_FREE * (double)d->free_start ||
-	    (d->rate <= 1 && d->concurrency <= 1))
+	    (d->calls.rate <= 1 && d->calls.concurrency <= 1))
 		return;
-	d->rate = d->rate / 2 > 1 ? d->rate / 2 : 1;
-	d->concurrency = d->concurrency / 2 > 1 ? d->concurrency / 2 : 1;
-	call_batch_set_rate(d->batch, d->rate);
-	call_batch_set_concurrency(d->batch, d->concurrency);
-	snprintf(buf, sizeof(buf), "; lowered to %.0f calls/s, %u in flight "
-	    "in round %d (free shm %llu of %llu)", d->rate, d->concurrency,
-	    d->round, (unsigned long long)d->shm.free,
-	    (unsigned long long)d->shm.total);
+	d->calls.rate = d->calls.rate / 2 > 1 ? d->calls.rate / 2 : 1;
+	d->calls.concurrency =
+	    d->calls.concurrency / 2 > 1 ? d->calls.concurrency / 2 : 1;
+	call_batch_set_rate(d->calls.batch, d->calls.rate);
+	call_batch_set_concurrency(d->calls.batch, d->calls.concurrency);
+	snprintf(buf, sizeof(buf),
+		 "; lowered to %.0f calls/s, %u in flight "
+		 "in round %d (free shm %llu of %llu)",
+		 d->calls.rate, d->calls.concurrency, d->round,
+		 (unsigned long long)d->shm.free,
+		 (unsigned long long)d->shm.total);
 	log_warnx("free shm is short: %s", buf + 2);
-	if (strlen(d->load_why) + strlen(buf) < sizeof(d->load_why))
-		strcat(d->load_why, buf);
+	if (strlen(d->calls.load_why) + strlen(buf) < sizeof(d->calls.load_why))
+		strcat(d->calls.load_why, buf);
 }
 
 static void
 sample_done(struct diag *d, bool changed)
 {
 	if (changed)
-		d->flat_since = clock_mono();
+		d->quiet.flat_since = clock_mono();
 	if (d->state == DIAG_QUIET && diag_quiet_ready(d))
 		settled(d);
 }
@@ -374,7 +377,8 @@ watch_proxy(struct diag *d)
 	d->proxyfd = (int)syscall(SYS_pidfd_open, d->t->main.pid, 0);
 	if (d->proxyfd == -1 || target_verify(d->t, &d->t->main, SIGUSR1, err,
 	    sizeof(err)) != 0) {
-		log_debug("no pidfd on the proxy: its exit shows as RPC errors");
+		log_debug(
+		    "no pidfd on the proxy: its exit shows as RPC errors");
 		if (d->proxyfd != -1)
 			close(d->proxyfd);
 		d->proxyfd = -1;
@@ -405,7 +409,7 @@ static void
 events_free(struct diag *d)
 {
 	struct event **evs[] = { &d->deadline_ev, &d->sample_ev, &d->sigint,
-		&d->sigterm, &d->sighup, &d->proxy_ev, &d->oom_ev };
+		&d->sigterm, &d->sighup, &d->proxy_ev, &d->oom.ev };
 	size_t i;
 
 	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
@@ -438,13 +442,13 @@ diag_free(struct diag *d)
 	size_t i;
 
 	diag_observe_free(d);
-	if (d->batch != NULL)
-		call_batch_free(d->batch);
-	if (d->probe != NULL)
-		call_batch_free(d->probe);
-	if (d->eng != NULL)
-		call_engine_free(d->eng);
-	hold_free(d->hold);
+	if (d->calls.batch != NULL)
+		call_batch_free(d->calls.batch);
+	if (d->calls.probe != NULL)
+		call_batch_free(d->calls.probe);
+	if (d->calls.eng != NULL)
+		call_engine_free(d->calls.eng);
+	hold_free(d->gate.hold);
 	px_free(d->px);
 	events_free(d);
 	if (d->base != NULL)
@@ -454,10 +458,10 @@ diag_free(struct diag *d)
 		dumper_result_clear(&d->rounds[i].kids);
 		diag_round_clear(&d->rounds[i]);
 	}
-	if (d->errs != NULL)
-		dump_result_free(d->errs);
-	if (d->before != NULL)
-		dump_result_free(d->before);
+	if (d->log.errs != NULL)
+		dump_result_free(d->log.errs);
+	if (d->log.before != NULL)
+		dump_result_free(d->log.before);
 	diag_pkg_free(d->pkg, d->npkg);
 	settings_free(d->s);
 	if (d->lockfd != -1)

@@ -66,37 +66,37 @@ diag_before_read(struct diag *d)
 	uint64_t n = 0;
 	size_t i;
 
-	loghist_mark(d->logspec, &d->log_mark);
+	loghist_mark(d->logspec, &d->log.mark);
 	pids = xcalloc(d->t->nkids + 1, sizeof(*pids));
 	pids[0] = d->t->main.pid;
 	for (i = 0; i < d->t->nkids; i++)
 		pids[i + 1] = d->t->kids[i].pid;
 	memset(&range, 0, sizeof(range));
-	range.to = &d->log_mark;
+	range.to = &d->log.mark;
 	range.since_usec = loghist_start_usec(d->t->main.starttime);
 	range.max_bytes = DIAG_BEFORE_MAX;
 	range.pids = pids;
 	range.npids = d->t->nkids + 1;
 	p = dump_parser_new();
 	if (loghist_read(d->logspec, &range, &diag_before_ops, p,
-	    d->before_what, sizeof(d->before_what)) != 0) {
+	    d->log.before_what, sizeof(d->log.before_what)) != 0) {
 		log_warnx("memory errors before this run: not read (%s)",
-		    d->before_what);
+		    d->log.before_what);
 		dump_result_free(dump_parser_finish(p));
 		free(pids);
 		return;
 	}
 	free(pids);
-	d->before = dump_parser_finish(p);
-	dumper_keep_target(d->t, d->before);
-	keep_ours(d, d->before);
-	for (i = 0; i < d->before->nerrors; i++)
-		n += d->before->errors[i].count;
+	d->log.before = dump_parser_finish(p);
+	dumper_keep_target(d->t, d->log.before);
+	keep_ours(d, d->log.before);
+	for (i = 0; i < d->log.before->nerrors; i++)
+		n += d->log.before->errors[i].count;
 	if (n > 0)
 		log_warnx("%llu memory error%s already in the proxy's log "
 		    "before this run (%s)", (unsigned long long)n, n == 1 ?
-		    "" : "s", d->before_what);
+		    "" : "s", d->log.before_what);
 	else
 		log_info("no memory error in the proxy's log before this run "
-		    "(%s)", d->before_what);
+		    "(%s)", d->log.before_what);
 }

@@ -312,7 +312,7 @@ diag_bundle_write(struct diag *d, const char *text, json_t *report)
 		for (k = 0; k < d->t->nkids; k++)
 			pids[k + 1] = d->t->kids[k].pid;
 		memset(&r, 0, sizeof(r));
-		r.from = &d->log_mark;
+		r.from = &d->log.mark;
 		r.max_bytes = BUNDLE_LOG_MAX;
 		r.pids = pids;
 		r.npids = d->t->nkids + 1;

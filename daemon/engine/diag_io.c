@@ -108,9 +108,9 @@ diag_harm_check(struct diag *d)
 	ho.rundir = d->o->rundir;
 	ho.force = d->o->force;
 	ho.spec = &spec;
-	d->hold = hold_new(d->base, &ho, d->t, d->px, on_hold_ended, d,
+	d->gate.hold = hold_new(d->base, &ho, d->t, d->px, on_hold_ended, d,
 	    &harm, &st, d->err, sizeof(d->err));
-	if (d->hold == NULL)
+	if (d->gate.hold == NULL)
 		return st;
 	if (harm.contacts_known && harm.expiring > 0)
 		log_warnx("%u of %u registered contacts expire within the "
@@ -125,9 +125,10 @@ diag_gate_close(struct diag *d)
 {
 	int st;
 
-	if (d->hold == NULL)
+	if (d->gate.hold == NULL)
 		return 0;
-	if ((st = hold_close(d->hold, d->eng, d->err, sizeof(d->err))) != 0)
+	if ((st = hold_close(d->gate.hold, d->calls.eng, d->err,
+			     sizeof(d->err))) != 0)
 		d->status = st;
 	return st;
 }
@@ -137,9 +138,9 @@ diag_gate_open(struct diag *d)
 {
 	char err[512];
 
-	if (d->hold == NULL)
+	if (d->gate.hold == NULL)
 		return;
-	if (hold_open(d->hold, err, sizeof(err)) != 0) {
+	if (hold_open(d->gate.hold, err, sizeof(err)) != 0) {
 		log_warnx("opening the gate: %s (memdiag cleanup retries)",
 		    err);
 		if (d->status == 0) {
@@ -147,8 +148,8 @@ diag_gate_open(struct diag *d)
 			snprintf(d->err, sizeof(d->err), "%s", err);
 		}
 	}
-	d->gate_closed_s = hold_closed_seconds(d->hold);
-	d->lapses = hold_lapses(d->hold);
+	d->gate.closed_s = hold_closed_seconds(d->gate.hold);
+	d->gate.lapses = hold_lapses(d->gate.hold);
 }
 
 static void
@@ -157,10 +158,10 @@ on_batch(struct call_batch *b, void *arg)
 	struct diag *d = arg;
 
 	(void)b;
-	if (call_engine_hops(d->eng) > 1) {
+	if (call_engine_hops(d->calls.eng) > 1) {
 		diag_stop(d, "test calls crossed %u proxies to reach memdiag, "
 		    "not one: the proxy routes them on (memdiag(8), test "
-		    "calls)", call_engine_hops(d->eng));
+		    "calls)", call_engine_hops(d->calls.eng));
 		return;
 	}
 	diag_calls_end(d);
@@ -184,8 +185,8 @@ diag_calls_start(struct diag *d)
 
 	memset(&p, 0, sizeof(p));
 	r->calls = p.calls = diag_round_calls(d, d->round);
-	p.rate = d->rate;
-	p.concurrency = d->concurrency;
+	p.rate = d->calls.rate;
+	p.concurrency = d->calls.concurrency;
 	if (callstat_mix_parse(&p.mix, d->o->mix, err, sizeof(err)) != 0) {
 		diag_fail(d, EX_MD_USAGE, "--mix: %s", err);
 		return;
@@ -193,7 +194,7 @@ diag_calls_start(struct diag *d)
 	r->peak_used = d->shm.used;
 	log_info("round %d: %u test calls at %.0f calls/s, %u in flight",
 	    d->round, p.calls, p.rate, p.concurrency);
-	d->batch = call_batch_start(d->eng, &p, on_batch, d);
+	d->calls.batch = call_batch_start(d->calls.eng, &p, on_batch, d);
 }
 
 /* Count what the round's calls came to, and end those in flight. */
@@ -203,15 +204,15 @@ diag_calls_end(struct diag *d)
 	struct diag_round *r = &d->rounds[d->round];
 	struct callstat_totals t;
 
-	if (d->batch == NULL)
+	if (d->calls.batch == NULL)
 		return;
-	callstat_totals(call_batch_stat(d->batch), &t);
+	callstat_totals(call_batch_stat(d->calls.batch), &t);
 	r->completed = t.completed;
 	r->failed = r->calls - t.completed;
 	log_info("round %d: %llu of %u calls completed", d->round,
 	    (unsigned long long)t.completed, r->calls);
-	call_batch_free(d->batch);
-	d->batch = NULL;
+	call_batch_free(d->calls.batch);
+	d->calls.batch = NULL;
 }
 
 static void
@@ -227,8 +228,8 @@ diag_wake(void *arg)
 {
 	struct diag *d = arg;
 
-	if (d->eng != NULL)
-		call_engine_ping(d->eng, DIAG_WAKE_MS, ignore_ping, NULL);
+	if (d->calls.eng != NULL)
+		call_engine_ping(d->calls.eng, DIAG_WAKE_MS, ignore_ping, NULL);
 }
 
 /*
@@ -242,11 +243,12 @@ own_failure(struct diag *d, const char *line, size_t len)
 	enum dump_pool pool;
 	const char *tag;
 
-	if (d->eng == NULL || (tag = call_engine_tag(d->eng)) == NULL ||
+	if (d->calls.eng == NULL ||
+	    (tag = call_engine_tag(d->calls.eng)) == NULL ||
 	    memmem(line, len, tag, strlen(tag)) == NULL ||
 	    !memerr_classify(line, len, &pool))
 		return;
-	if (d->own_failures++ > 0)
+	if (d->log.own_failures++ > 0)
 		return;
 	diag_stop(d, "the proxy failed to allocate %s memory for memdiag's "
 	    "own test traffic (\"%.*s\"): stopped at once, so as not to add "
@@ -266,8 +268,8 @@ tail_data(void *arg, const char *buf, size_t len)
 {
 	struct diag *d = arg;
 
-	dump_parser_feed(d->parser, buf, len);
-	linebuf_feed(&d->tail_lines, buf, len, own_failure_line, d);
+	dump_parser_feed(d->log.parser, buf, len);
+	linebuf_feed(&d->log.tail_lines, buf, len, own_failure_line, d);
 }
 
 static void
@@ -275,7 +277,7 @@ tail_message(void *arg, long pid, const char *msg, size_t len)
 {
 	struct diag *d = arg;
 
-	dump_parser_message(d->parser, pid, msg, len);
+	dump_parser_message(d->log.parser, pid, msg, len);
 	own_failure(d, msg, len);
 }
 
@@ -316,12 +318,12 @@ diag_tail_open(struct diag *d)
 	pid_t *pids;
 	size_t i;
 
-	if (d->lt != NULL)
+	if (d->log.lt != NULL)
 		return;
-	if (d->parser == NULL)
-		d->parser = dump_parser_new();
-	if ((d->lt = logtail_new(d->base, d->logspec, &diag_tail_ops, d, err,
-	    sizeof(err))) == NULL) {
+	if (d->log.parser == NULL)
+		d->log.parser = dump_parser_new();
+	if ((d->log.lt = logtail_new(d->base, d->logspec, &diag_tail_ops, d,
+				     err, sizeof(err))) == NULL) {
 		log_warnx("%s: memory errors during the run go unseen", err);
 		return;
 	}
@@ -329,18 +331,18 @@ diag_tail_open(struct diag *d)
 	pids[0] = d->t->main.pid;
 	for (i = 0; i < d->t->nkids; i++)
 		pids[i + 1] = d->t->kids[i].pid;
-	logtail_set_pids(d->lt, pids, d->t->nkids + 1);
+	logtail_set_pids(d->log.lt, pids, d->t->nkids + 1);
 	free(pids);
 }
 
 void
 diag_tail_close(struct diag *d)
 {
-	if (d->lt == NULL)
+	if (d->log.lt == NULL)
 		return;
-	logtail_poll(d->lt);
-	logtail_free(d->lt);
-	d->lt = NULL;
+	logtail_poll(d->log.lt);
+	logtail_free(d->log.lt);
+	d->log.lt = NULL;
 }
 
 /* "udp receiver child=1 sock=127.0.0.1:5060" -> "udp receiver" */

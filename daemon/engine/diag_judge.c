@@ -140,10 +140,11 @@ fill_rounds(struct diag *d, struct diag_pool *p, int nr)
 	in->pool = p->pool;
 	in->dumps_complete = true;
 	in->budget_spent = d->budget_spent;
-	in->timer_pending = d->timer_pending;
+	in->timer_pending = d->quiet.timer_pending;
 	/* fm hands out a free fragment whole when the rest is too small to
 	 * split, so a worker's pkg floor moves by a few hundred bytes with
-	 * which fragment it was given (measured: -1840 to +904 over rounds, two workers) */
+	 * which fragment it was given (measured: -1840 to +904 over rounds, two
+	 * workers) */
 	if (p->pool == DUMP_POOL_PKG &&
 	    strcmp(diag_judge_allocator(d, DUMP_POOL_PKG), "fm") == 0)
 		in->noise_bytes = DIAG_FM_PKG_NOISE * p->nprocs;
@@ -194,8 +195,8 @@ fill_rounds(struct diag *d, struct diag_pool *p, int nr)
 	/* pkg dumps exist at the baseline and the end only (diag.c) */
 	if (p->pool == DUMP_POOL_PKG && nr > 0 && !d->pkg_frozen)
 		in->rounds[0].dump = in->baseline;
-	count_errors(d->errs, p->pool, in);
-	count_errors(d->before, p->pool, in);
+	count_errors(d->log.errs, p->pool, in);
+	count_errors(d->log.before, p->pool, in);
 	if (p->pool == DUMP_POOL_SHM) {
 		in->heap_size = d->shm.total;
 		in->max_used = d->shm.max_used;
@@ -344,8 +345,9 @@ diag_judge_recommend(struct diag *d, const struct diag_pools *ps,
 	if (p->res.verdict != VERDICT_POOL_TOO_SMALL)
 		return false;
 	for (i = 0; i < p->in.nrounds; i++) {
-		held = d->rate * 5.5 < p->in.rounds[i].calls ? d->rate * 5.5 :
-		    (double)p->in.rounds[i].calls;
+		held = d->calls.rate * 5.5 < p->in.rounds[i].calls
+			   ? d->calls.rate * 5.5
+			   : (double)p->in.rounds[i].calls;
 		if (held > 0 && p->peak[i] > p->in.baseline_used)
 			per_call = (double)(p->peak[i] - p->in.baseline_used) /
 			    held;
@@ -357,7 +359,7 @@ diag_judge_recommend(struct diag *d, const struct diag_pools *ps,
 	z.debian = access(path, F_OK) == 0;
 	z.floor = p->in.baseline_used;
 	z.per_call = per_call;
-	z.peak_cps = d->o->peak_cps > 0 ? d->o->peak_cps : d->rate;
+	z.peak_cps = d->o->peak_cps > 0 ? d->o->peak_cps : d->calls.rate;
 	z.lifetime_s = 5.5;
 	z.heap_size = d->shm.total;
 	z.margin = 1.5;

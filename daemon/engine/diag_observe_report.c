@@ -164,7 +164,7 @@ judge_pool(const struct diag *d, size_t pool, struct obs_judged *j)
 	/* qm rounds to 8 bytes; fm and tlsf to coarser buckets */
 	in.granularity = (pool == 0 ? strcmp(alloc_name(d), "qm") == 0 :
 	    p->alloc == DUMP_ALLOC_QM) ? 8 : 16;
-	in.timer_s = d->timers.longest_s;
+	in.timer_s = d->quiet.timers.longest_s;
 	in.pool_size = pool == 0 ? o->pool_size : j->n > 0 ?
 	    p->size[j->idx[j->n - 1]] : 0;
 	growth_judge(&in, &j->res);
@@ -185,7 +185,7 @@ judge_pool(const struct diag *d, size_t pool, struct obs_judged *j)
 static uint64_t
 failures(const struct diag *d, enum dump_pool pool)
 {
-	const struct dump_result *rs[2] = { d->before, d->errs };
+	const struct dump_result *rs[2] = { d->log.before, d->log.errs };
 	uint64_t n = 0;
 	size_t i, k;
 
@@ -424,11 +424,12 @@ print_text(const struct diag *d, const struct obs_judged *j, size_t n,
 	for (k = 0; k < n; k++)
 		for (i = 0; i < j[k].res.nsuspects; i++)
 			printf("  %10.1f bytes per %-8s %s%s%s\n",
-			    j[k].res.suspects[i].bytes_per_request,
-			    d->obs->methods[j[k].res.suspects[i].method], k > 0 ?
-			    pool_label(&d->obs->pools[j[k].pool], lab,
-			    sizeof(lab)) : "", k > 0 ? ": " : "",
-			    j[k].res.suspects[i].name);
+			       j[k].res.suspects[i].bytes_per_request,
+			       d->obs->methods[j[k].res.suspects[i].method],
+			       k > 0 ? pool_label(&d->obs->pools[j[k].pool],
+						  lab, sizeof(lab))
+				     : "",
+			       k > 0 ? ": " : "", j[k].res.suspects[i].name);
 	for (k = 0; k < n; k++)
 		if (j[k].v == VERDICT_LEAK && j[k].res.seconds_to_full >= 0)
 			printf("  %s is full in %.1f hours at the observed "

@@ -36,27 +36,31 @@ diag_choose_load(struct diag *d)
 	double cap = room / (DIAG_CALL_BYTES * DIAG_CALL_LIFE);
 
 	d->free_start = d->shm.free;
-	d->rate = DIAG_RATE;
-	d->concurrency = DIAG_CONCURRENCY;
-	if (cap < d->rate)
-		d->rate = cap >= 1 ? cap : 1;
-	if (d->o->peak_cps > 0 && d->o->peak_cps < d->rate)
-		d->rate = d->o->peak_cps;
-	if (room / DIAG_CALL_BYTES < d->concurrency)
-		d->concurrency = room / DIAG_CALL_BYTES >= 1 ?
+	d->calls.rate = DIAG_RATE;
+	d->calls.concurrency = DIAG_CONCURRENCY;
+	if (cap < d->calls.rate)
+		d->calls.rate = cap >= 1 ? cap : 1;
+	if (d->o->peak_cps > 0 && d->o->peak_cps < d->calls.rate)
+		d->calls.rate = d->o->peak_cps;
+	if (room / DIAG_CALL_BYTES < d->calls.concurrency)
+		d->calls.concurrency = room / DIAG_CALL_BYTES >= 1 ?
 		    (unsigned)(room / DIAG_CALL_BYTES) : 1;
-	snprintf(d->load_why, sizeof(d->load_why), "%.0f calls/s, %u in "
+	snprintf(
+	    d->calls.load_why, sizeof(d->calls.load_why),
+	    "%.0f calls/s, %u in "
 	    "flight: at ~%.0f KB per call held ~%.1f s, at most %.1f MB of "
-	    "%.1f MB free shm%s", d->rate, d->concurrency,
-	    DIAG_CALL_BYTES / 1000, DIAG_CALL_LIFE,
-	    d->rate * DIAG_CALL_BYTES * DIAG_CALL_LIFE / 1048576.0,
+	    "%.1f MB free shm%s",
+	    d->calls.rate, d->calls.concurrency, DIAG_CALL_BYTES / 1000,
+	    DIAG_CALL_LIFE,
+	    d->calls.rate * DIAG_CALL_BYTES * DIAG_CALL_LIFE / 1048576.0,
 	    (double)d->shm.free / 1048576.0,
-	    d->o->peak_cps > 0 && d->rate == d->o->peak_cps ?
-	    " (capped at --peak-cps)" : "");
-	if (d->mode_why[0] != '\0' && strlen(d->load_why) +
-	    strlen(d->mode_why) + 2 < sizeof(d->load_why)) {
-		strcat(d->load_why, "; ");
-		strcat(d->load_why, d->mode_why);
+	    d->o->peak_cps > 0 && d->calls.rate == d->o->peak_cps
+		? " (capped at --peak-cps)"
+		: "");
+	if (d->calls.mode_why[0] != '\0' && strlen(d->calls.load_why) +
+	    strlen(d->calls.mode_why) + 2 < sizeof(d->calls.load_why)) {
+		strcat(d->calls.load_why, "; ");
+		strcat(d->calls.load_why, d->calls.mode_why);
 	}
 }
 
@@ -72,7 +76,8 @@ preflight_sync(struct diag *d)
 		return EX_MD_UNAVAILABLE;
 	d->shm = d->shm_start;
 	if (d->shm_start.max_used >= d->shm_start.total / 100 * 99)
-		log_warnx("shm high-water mark %llu of %llu bytes: the pool was "
+		log_warnx(
+		    "shm high-water mark %llu of %llu bytes: the pool was "
 		    "exhausted at some point before this run",
 		    (unsigned long long)d->shm_start.max_used,
 		    (unsigned long long)d->shm_start.total);
@@ -121,11 +126,11 @@ on_registered(void *arg, int code)
 	if (code < 200 || code >= 300) {
 		diag_fail(d, EX_MD_UNAVAILABLE, "REGISTER through %s: %s%s%s",
 		    d->proxy, code ? "refused" : "no answer",
-		    d->mode_why[0] ? "; " : "", d->mode_why);
+		    d->calls.mode_why[0] ? "; " : "", d->calls.mode_why);
 		return;
 	}
-	if (d->mode_why[0] != '\0')
-		log_info("test calls: %s", d->mode_why);
+	if (d->calls.mode_why[0] != '\0')
+		log_info("test calls: %s", d->calls.mode_why);
 	on_ready(d);
 }
 
@@ -171,18 +176,20 @@ on_probe(struct call_batch *b, void *arg)
 
 	callstat_totals(call_batch_stat(b), &t);
 	call_batch_free(b);
-	d->probe = NULL;
-	if (call_engine_hops(d->eng) > 1) {
+	d->calls.probe = NULL;
+	if (call_engine_hops(d->calls.eng) > 1) {
 		diag_stop(d, "the direct test call crossed %u proxies to reach "
 		    "memdiag, not one: the proxy routes it on, and test calls "
 		    "must never travel further (memdiag(8), test calls)",
-		    call_engine_hops(d->eng));
+		    call_engine_hops(d->calls.eng));
 		return;
 	}
 	if (t.completed > 0) {
-		snprintf(d->mode_why, sizeof(d->mode_why), "direct mode (a "
-		    "direct test call through %s completed)", d->proxy);
-		log_info("test calls: %s", d->mode_why);
+		snprintf(d->calls.mode_why, sizeof(d->calls.mode_why),
+			 "direct mode (a "
+			 "direct test call through %s completed)",
+			 d->proxy);
+		log_info("test calls: %s", d->calls.mode_why);
 		on_ready(d);
 		return;
 	}
@@ -194,25 +201,31 @@ on_probe(struct call_batch *b, void *arg)
 	/* a refusal says "not for you"; a server error or silence says
 	 * nothing about routing (a proxy short of memory answers 500) */
 	if (!probe_refused(code)) {
-		snprintf(d->mode_why, sizeof(d->mode_why), "direct mode (a "
+		snprintf(
+		    d->calls.mode_why, sizeof(d->calls.mode_why),
+		    "direct mode (a "
 		    "direct test call through %s %s, which says nothing about "
-		    "routing; the proxy may be short of memory)", d->proxy,
-		    got);
-		log_info("test calls: %s", d->mode_why);
+		    "routing; the proxy may be short of memory)",
+		    d->proxy, got);
+		log_info("test calls: %s", d->calls.mode_why);
 		on_ready(d);
 		return;
 	}
-	snprintf(d->mode_why, sizeof(d->mode_why), "registered mode (a direct "
+	snprintf(
+	    d->calls.mode_why, sizeof(d->calls.mode_why),
+	    "registered mode (a direct "
 	    "test call through %s %s; calls go to an AOR memdiag registers "
-	    "there)", d->proxy, got);
-	call_engine_free(d->eng);
-	d->conf.mode = CALL_MODE_REGISTERED;
-	if ((d->eng = call_engine_new(d->base, &d->conf, &st)) == NULL) {
+	    "there)",
+	    d->proxy, got);
+	call_engine_free(d->calls.eng);
+	d->calls.conf.mode = CALL_MODE_REGISTERED;
+	if ((d->calls.eng = call_engine_new(d->base, &d->calls.conf, &st)) ==
+	    NULL) {
 		diag_fail(d, st, "cannot set up registered test calls to %s",
 		    d->proxy);
 		return;
 	}
-	call_engine_register(d->eng, on_registered, d);
+	call_engine_register(d->calls.eng, on_registered, d);
 }
 
 static void
@@ -227,7 +240,7 @@ probe_direct(struct diag *d)
 	p.timeout_ms = DIAG_PROBE_MS;
 	if (callstat_mix_parse(&p.mix, NULL, err, sizeof(err)) != 0)
 		fatalx(EX_MD_INTERNAL, "probe mix: %s", err);
-	d->probe = call_batch_start(d->eng, &p, on_probe, d);
+	d->calls.probe = call_batch_start(d->calls.eng, &p, on_probe, d);
 }
 
 static void oom_tick(evutil_socket_t, short, void *);
@@ -236,7 +249,7 @@ static void on_ping(void *, int);
 static uint64_t
 errors_before(const struct diag *d)
 {
-	return d->before != NULL ? d->before->errors_total : 0;
+	return d->log.before != NULL ? d->log.before->errors_total : 0;
 }
 
 /*
@@ -256,14 +269,16 @@ oom_now(const struct diag *d, bool sip_silent)
 static void
 oom_wait(struct diag *d, bool sip_silent)
 {
-	double wait = (d->timers.tm_fr_inv_s > 0 ? d->timers.tm_fr_inv_s :
-	    120.0) + d->timers.tm_wait_s + 10;
+	double wait =
+	    (d->quiet.timers.tm_fr_inv_s > 0 ? d->quiet.timers.tm_fr_inv_s
+					     : 120.0) +
+	    d->quiet.timers.tm_wait_s + 10;
 	struct timeval tv = clock_tv(DIAG_OOM_TICK);
 
 	if (wait > DIAG_OOM_MAX)
 		wait = DIAG_OOM_MAX;
-	d->oom_since = clock_mono();
-	d->oom_until = d->oom_since + wait;
+	d->oom.since = clock_mono();
+	d->oom.until = d->oom.since + wait;
 	log_warnx("%s pid %d is out of shm now (%llu of %llu bytes free%s, "
 	    "%llu memory errors in its log): waiting up to %.0f s for what it "
 	    "holds to expire (tm fr_inv_timer %.0f s) before anything else",
@@ -272,29 +287,32 @@ oom_wait(struct diag *d, bool sip_silent)
 	    (unsigned long long)d->shm.total, sip_silent ?
 	    "; its SIP does not answer, its RPC does" : "",
 	    (unsigned long long)errors_before(d), wait,
-	    d->timers.tm_fr_inv_s);
+	    d->quiet.timers.tm_fr_inv_s);
 	/* PREFLIGHT's deadline makes room for the wait */
 	event_del(d->deadline_ev);
 	tv = clock_tv(wait + DIAG_PREFLIGHT_S);
 	event_add(d->deadline_ev, &tv);
-	d->oom_ev = evtimer_new(d->base, oom_tick, d);
+	d->oom.ev = evtimer_new(d->base, oom_tick, d);
 	tv = clock_tv(DIAG_OOM_TICK);
-	event_add(d->oom_ev, &tv);
+	event_add(d->oom.ev, &tv);
 }
 
 static void
 oom_give_up(struct diag *d, bool sip_silent)
 {
-	diag_stop(d, "%s pid %d is out of shm now and stayed so for %.0f s "
-	    "(%llu of %llu bytes free%s; %llu memory errors in its log): a leak "
+	diag_stop(
+	    d,
+	    "%s pid %d is out of shm now and stayed so for %.0f s "
+	    "(%llu of %llu bytes free%s; %llu memory errors in its log): a "
+	    "leak "
 	    "and a pool too small look alike until memory comes back, so "
 	    "nothing was judged; run memdiag again once it has (what tm holds "
 	    "expires after fr_inv_timer, %.0f s), or restart the proxy with a "
-	    "larger -m and diagnose it before it fills again", d->t->flavour,
-	    (int)d->t->main.pid, clock_mono() - d->oom_since,
+	    "larger -m and diagnose it before it fills again",
+	    d->t->flavour, (int)d->t->main.pid, clock_mono() - d->oom.since,
 	    (unsigned long long)d->shm.free, (unsigned long long)d->shm.total,
 	    sip_silent ? "; its SIP did not answer" : "",
-	    (unsigned long long)errors_before(d), d->timers.tm_fr_inv_s);
+	    (unsigned long long)errors_before(d), d->quiet.timers.tm_fr_inv_s);
 }
 
 static void
@@ -303,7 +321,7 @@ on_oom_shmmem(const struct px_sample *s, void *arg)
 	struct diag *d = arg;
 	struct timeval tv = clock_tv(DIAG_OOM_TICK);
 
-	d->oom_sampling = false;
+	d->oom.sampling = false;
 	if (d->state != DIAG_PREFLIGHT)
 		return;
 	if (s->err == NULL) {
@@ -312,16 +330,17 @@ on_oom_shmmem(const struct px_sample *s, void *arg)
 	}
 	if (!oom_now(d, false)) {
 		log_info("shm came back after %.0f s: %llu of %llu bytes free",
-		    clock_mono() - d->oom_since, (unsigned long long)d->shm.free,
-		    (unsigned long long)d->shm.total);
-		call_engine_ping(d->eng, DIAG_PING_MS, on_ping, d);
+			 clock_mono() - d->oom.since,
+			 (unsigned long long)d->shm.free,
+			 (unsigned long long)d->shm.total);
+		call_engine_ping(d->calls.eng, DIAG_PING_MS, on_ping, d);
 		return;
 	}
-	if (clock_mono() >= d->oom_until) {
+	if (clock_mono() >= d->oom.until) {
 		oom_give_up(d, false);
 		return;
 	}
-	event_add(d->oom_ev, &tv);
+	event_add(d->oom.ev, &tv);
 }
 
 static void
@@ -331,9 +350,9 @@ oom_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (d->oom_sampling || d->state != DIAG_PREFLIGHT)
+	if (d->oom.sampling || d->state != DIAG_PREFLIGHT)
 		return;
-	d->oom_sampling = true;
+	d->oom.sampling = true;
 	px_sample(d->px, 0, DIAG_RPC_TIMEOUT, on_oom_shmmem, d);
 }
 
@@ -351,25 +370,28 @@ on_ping(void *arg, int code)
 {
 	struct diag *d = arg;
 
-	if (code == 0 && d->oom_ev == NULL && oom_now(d, true)) {
+	if (code == 0 && d->oom.ev == NULL && oom_now(d, true)) {
 		oom_wait(d, true);
 		return;
 	}
-	if (code == 0 && d->oom_ev != NULL) {
+	if (code == 0 && d->oom.ev != NULL) {
 		/* memory is back but SIP is not, or it went again */
-		if (clock_mono() >= d->oom_until)
+		if (clock_mono() >= d->oom.until)
 			oom_give_up(d, true);
 		else {
 			struct timeval tv = clock_tv(DIAG_OOM_TICK);
 
-			event_add(d->oom_ev, &tv);
+			event_add(d->oom.ev, &tv);
 		}
 		return;
 	}
 	if (code == 0) {
-		diag_fail(d, EX_MD_UNAVAILABLE, "OPTIONS to %s: no answer within "
+		diag_fail(
+		    d, EX_MD_UNAVAILABLE,
+		    "OPTIONS to %s: no answer within "
 		    "%u ms, while its RPC answers and its log shows no memory "
-		    "error (is --proxy right?)", d->proxy, DIAG_PING_MS);
+		    "error (is --proxy right?)",
+		    d->proxy, DIAG_PING_MS);
 		return;
 	}
 	log_debug("OPTIONS to %s: %d", d->proxy, code);
@@ -377,8 +399,8 @@ on_ping(void *arg, int code)
 		on_ready(d);
 	else if (d->o->mode_auto)
 		probe_direct(d);
-	else if (d->conf.mode == CALL_MODE_REGISTERED)
-		call_engine_register(d->eng, on_registered, d);
+	else if (d->calls.conf.mode == CALL_MODE_REGISTERED)
+		call_engine_register(d->calls.eng, on_registered, d);
 	else
 		on_ready(d);
 }
@@ -441,12 +463,13 @@ diag_start(struct diag *d)
 		return st;
 	diag_quiet_setup(d);
 	d->s = settings_new(o->statedir, d->t, d->rpcaddr);
-	d->conf.proxy = d->proxy;
-	d->conf.user = o->user;
-	d->conf.password = o->password;
-	d->conf.domain = o->domain;
-	d->conf.mode = o->passive ? CALL_MODE_DIRECT : o->mode;
-	if ((d->eng = call_engine_new(d->base, &d->conf, &st)) == NULL) {
+	d->calls.conf.proxy = d->proxy;
+	d->calls.conf.user = o->user;
+	d->calls.conf.password = o->password;
+	d->calls.conf.domain = o->domain;
+	d->calls.conf.mode = o->passive ? CALL_MODE_DIRECT : o->mode;
+	if ((d->calls.eng = call_engine_new(d->base, &d->calls.conf, &st)) ==
+	    NULL) {
 		snprintf(d->err, sizeof(d->err), "cannot set up test calls to "
 		    "%s", d->proxy);
 		return st;
@@ -461,6 +484,6 @@ diag_start(struct diag *d)
 	} else if (oom_now(d, false))
 		oom_wait(d, false);
 	else
-		call_engine_ping(d->eng, DIAG_PING_MS, on_ping, d);
+		call_engine_ping(d->calls.eng, DIAG_PING_MS, on_ping, d);
 	return 0;
 }

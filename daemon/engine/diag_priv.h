@@ -32,12 +32,12 @@
 
 enum diag_state {
 	DIAG_START,
-	DIAG_PREFLIGHT,	/* an OPTIONS ping (and REGISTER) through the proxy */
-	DIAG_QUIET,	/* sampling until memory is flat for the settle window */
-	DIAG_DUMP,	/* the dumper takes shm + every process's pkg */
-	DIAG_CALLS,	/* one round of test calls */
-	DIAG_OBSERVE,	/* passive, over a window: between samples */
-	DIAG_FINISH,	/* open the gate, restore the proxy */
+	DIAG_PREFLIGHT, /* an OPTIONS ping (and REGISTER) through the proxy */
+	DIAG_QUIET,   /* sampling until memory is flat for the settle window */
+	DIAG_DUMP,    /* the dumper takes shm + every process's pkg */
+	DIAG_CALLS,   /* one round of test calls */
+	DIAG_OBSERVE, /* passive, over a window: between samples */
+	DIAG_FINISH,  /* open the gate, restore the proxy */
 };
 
 /* One process's pkg, from pkg.stats. */
@@ -90,6 +90,61 @@ struct diag_round {
 
 struct hold;
 struct diag_obs;
+struct diag_timeline;
+
+/* Test calls: the engine, the load chosen and the mode (diag_preflight.c
+ * chooses them, diag_io.c runs the rounds). */
+struct diag_calls {
+	struct call_conf conf;
+	struct call_engine *eng;
+	struct call_batch *batch;
+	double rate;
+	unsigned concurrency;
+	char load_why[768];
+	struct call_batch *probe; /* the direct call that picks the mode */
+	char mode_why[256];	/* which mode, and why */
+};
+
+/* The gate held around the run (diag_io.c). */
+struct diag_gate {
+	struct hold *hold;		/* NULL: passive, or gate none */
+	double closed_s;
+	unsigned lapses;
+};
+
+/* Out of memory now: waiting, before anything is gated, for what the
+ * proxy holds (INVITEs it could not answer) to expire (diag_preflight.c). */
+struct diag_oom {
+	struct event *ev;
+	double since, until;
+	bool sampling;
+};
+
+/* When a floor counts (diag_quiet.c): flat long enough, tm's
+ * transactions back, the config's timers waited out. */
+struct diag_quiet {
+	double flat_since, total;
+	bool tm_busy;
+	uint64_t tm_pre;	/* tm.stats current before the round */
+	bool tm_seen;		/* tm.stats answered */
+	struct cfgtimers timers;
+	char timers_err[256];	/* why the config was not read */
+	double min;		/* s after the calls before a floor counts */
+	bool timer_pending;	/* a declared timer outlives QUIET */
+};
+
+/* The proxy's log: memory errors while it runs (diag_io.c) and what it
+ * held before the run (diag_before.c). */
+struct diag_log {
+	struct linebuf tail_lines;	/* line by line, for memdiag's own */
+	unsigned own_failures;	/* allocation failures on its calls */
+	struct logtail *lt;
+	struct dump_parser *parser;
+	struct dump_result *errs;
+	struct loghist_mark mark;
+	struct dump_result *before;
+	char before_what[512];
+};
 
 struct diag {
 	const struct diag_opts *o;
@@ -101,19 +156,8 @@ struct diag {
 	struct px *px;		/* its RPC (binrpc) or MI */
 	struct settings *s;
 	int lockfd;
-	/* test calls */
-	struct call_conf conf;
-	struct call_engine *eng;
-	struct call_batch *batch;
-	double rate;
-	unsigned concurrency;
-	char load_why[768];
-	struct call_batch *probe;	/* the direct call that picks the mode */
-	char mode_why[256];	/* which mode, and why */
-	/* gate */
-	struct hold *hold;		/* NULL: passive, or gate none */
-	double gate_closed_s;
-	unsigned lapses;
+	struct diag_calls calls;
+	struct diag_gate gate;
 	/* the machine */
 	enum diag_state state;
 	double state_since;
@@ -125,44 +169,20 @@ struct diag {
 	int proxyfd;		/* pidfd of the proxy's main process */
 	struct event *proxy_ev;
 	char stop_why[512];	/* why it stopped early: the report's reason */
-	/* the proxy's log, line by line, for memdiag's own failures */
-	struct linebuf tail_lines;
-	unsigned own_failures;	/* allocation failures on its calls */
+	struct diag_log log;
 	struct diag_obs *obs;	/* --observe: the samples (diag_observe.c) */
-	/* out of memory now: waiting, before anything is gated, for what
-	 * the proxy holds (INVITEs it could not answer) to expire */
-	struct event *oom_ev;
-	double oom_since, oom_until;
-	bool oom_sampling;
+	struct diag_oom oom;
 	/* samples */
-	bool sampling, tm_busy;
+	bool sampling;
 	int rpc_failures;
 	struct rpc_kam_shmmem shm, shm_start;
 	uint64_t free_start;	/* free shm at the baseline's floor */
 	struct diag_pkg *pkg;	/* latest */
 	size_t npkg;
-	double flat_since, quiet_total;
-	/* what QUIET waits out (diag.c): the config's timers */
-	struct cfgtimers timers;
-	char timers_err[256];	/* why the config was not read */
-	double quiet_min;	/* s after the calls before a floor counts */
-	bool timer_pending;	/* a declared timer outlives QUIET */
-	uint64_t tm_pre;	/* tm.stats current before the round */
-	bool tm_seen;		/* tm.stats answered */
+	struct diag_quiet quiet;
 	/* tlsf pkg: pkg.stats frozen, pkg judged from every round's dumps */
 	bool pkg_frozen, pkg_moved;
-	/* memory errors seen in the log outside the dumps */
-	struct logtail *lt;
-	struct dump_parser *parser;
-	struct dump_result *errs;
-	/* what the log held before the run (diag_before.c) */
-	struct loghist_mark log_mark;
-	struct dump_result *before;
-	char before_what[512];
-	/* the timeline (diag_timeline.c) */
-	json_t *tl_samples, *tl_phases;
-	double tl_start, tl_wall;
-	uint64_t tl_pool;
+	struct diag_timeline *tl;	/* diag_timeline.c's own */
 	/* the end */
 	int status;
 	char err[1024];

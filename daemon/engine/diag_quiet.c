@@ -57,24 +57,24 @@ diag_quiet_setup(struct diag *d)
 
 	n = cmdline_defines(d, defs, DIAG_MAX_DEFINES);
 	if (target_cfg_path(d->t, DIAG_DEFAULT_CFG, path, sizeof(path),
-	    d->timers_err, sizeof(d->timers_err)) != 0 ||
-	    cfgtimers_read(path, defs, n, &d->timers, d->timers_err,
-	    sizeof(d->timers_err)) != 0) {
+	    d->quiet.timers_err, sizeof(d->quiet.timers_err)) != 0 ||
+	    cfgtimers_read(path, defs, n, &d->quiet.timers, d->quiet.timers_err,
+	    sizeof(d->quiet.timers_err)) != 0) {
 		/* unreadable: tm's default is all that is known */
 		log_warnx("%s: module timers in the proxy's configuration go "
-		    "unseen", d->timers_err);
-		d->timers.tm_wait_s = 5.0;
+		    "unseen", d->quiet.timers_err);
+		d->quiet.timers.tm_wait_s = 5.0;
 	}
-	d->quiet_min = d->timers.tm_wait_s > 0 ?
-	    d->timers.tm_wait_s + DIAG_TIMER_MARGIN : 0;
-	if (d->timers.longest_s <= 0) {
+	d->quiet.min = d->quiet.timers.tm_wait_s > 0 ?
+	    d->quiet.timers.tm_wait_s + DIAG_TIMER_MARGIN : 0;
+	if (d->quiet.timers.longest_s <= 0) {
 		log_info("QUIET waits %.1f s after the calls at least (tm "
 		    "wt_timer %.1f s), no longer module timer in %s",
-		    d->quiet_min, d->timers.tm_wait_s, path);
+		    d->quiet.min, d->quiet.timers.tm_wait_s, path);
 		return;
 	}
 	/* QUIET also needs the settle window; the gate holds every QUIET */
-	need = d->timers.longest_s + DIAG_TIMER_MARGIN;
+	need = d->quiet.timers.longest_s + DIAG_TIMER_MARGIN;
 	limit = d->o->quiet_max - d->o->settle;
 	if (!d->o->passive && strcmp(d->o->gate, "none") != 0 &&
 	    (double)d->o->gate_budget / (d->o->rounds + 1) - d->o->settle <
@@ -82,15 +82,17 @@ diag_quiet_setup(struct diag *d)
 		limit = (double)d->o->gate_budget / (d->o->rounds + 1) -
 		    d->o->settle;
 	if (need <= limit) {
-		d->quiet_min = need > d->quiet_min ? need : d->quiet_min;
+		d->quiet.min = need > d->quiet.min ? need : d->quiet.min;
 		log_info("QUIET waits %.1f s after the calls at least: %s "
-		    "(%s)", d->quiet_min, d->timers.what, path);
+		    "(%s)", d->quiet.min, d->quiet.timers.what, path);
 	} else {
-		d->timer_pending = true;
-		log_warnx("%s (%s) holds memory for up to %.0f s, longer than "
+		d->quiet.timer_pending = true;
+		log_warnx(
+		    "%s (%s) holds memory for up to %.0f s, longer than "
 		    "QUIET can wait (%.0f s within --quiet-max and the gate's "
 		    "budget): memory it holds cannot be told from a leak",
-		    d->timers.what, path, d->timers.longest_s, limit);
+		    d->quiet.timers.what, path, d->quiet.timers.longest_s,
+		    limit);
 	}
 }
 
@@ -99,20 +101,20 @@ void
 diag_quiet_tm(struct diag *d, int64_t current, bool no_tm)
 {
 	if (no_tm) {
-		d->tm_busy = false;
+		d->quiet.tm_busy = false;
 		return;
 	}
 	if (current < 0) {
 		/* unknown is busy: a timed-out sample proves nothing */
-		d->tm_busy = true;
+		d->quiet.tm_busy = true;
 		return;
 	}
-	d->tm_seen = true;
+	d->quiet.tm_seen = true;
 	/* the baseline has no level before it; the proxy's own traffic
 	 * (probes, keepalives) keeps going under the gate */
-	d->tm_busy = d->round > 0 && (uint64_t)current > d->tm_pre;
+	d->quiet.tm_busy = d->round > 0 && (uint64_t)current > d->quiet.tm_pre;
 	if (d->state == DIAG_QUIET && d->round == 0)
-		d->tm_pre = (uint64_t)current;
+		d->quiet.tm_pre = (uint64_t)current;
 }
 
 bool
@@ -120,8 +122,8 @@ diag_quiet_ready(const struct diag *d)
 {
 	double now = clock_mono();
 
-	return !d->tm_busy && now - d->state_since >= d->quiet_min &&
-	    now - d->flat_since >= d->o->settle;
+	return !d->quiet.tm_busy && now - d->state_since >= d->quiet.min &&
+	    now - d->quiet.flat_since >= d->o->settle;
 }
 
 /* Every process the same figure to the byte, and none moved in a round
@@ -171,13 +173,15 @@ diag_quiet_json(const struct diag *d)
 		if (d->rounds[i].quiet_s > 0)
 			json_array_append_new(rounds,
 			    json_real(d->rounds[i].quiet_s));
-	if (d->timers.longest_s > 0)
-		timer = json_pack("{s:s, s:f, s:b}", "what", d->timers.what,
-		    "seconds", d->timers.longest_s, "waited", !d->timer_pending);
+	if (d->quiet.timers.longest_s > 0)
+		timer =
+		    json_pack("{s:s, s:f, s:b}", "what", d->quiet.timers.what,
+			      "seconds", d->quiet.timers.longest_s, "waited",
+			      !d->quiet.timer_pending);
 	return json_pack("{s:o, s:f, s:f, s:o, s:s?}", "rounds", rounds,
-	    "tm_wait_s", d->timers.tm_wait_s, "min_s", d->quiet_min,
+	    "tm_wait_s", d->quiet.timers.tm_wait_s, "min_s", d->quiet.min,
 	    "timer", timer, "config_error",
-	    d->timers_err[0] ? d->timers_err : NULL);
+	    d->quiet.timers_err[0] ? d->quiet.timers_err : NULL);
 }
 
 void
@@ -190,11 +194,12 @@ diag_quiet_text(FILE *f, const struct diag *d)
 		fprintf(f, " %s%.1f", i == 0 ? "baseline " : "",
 		    d->rounds[i].quiet_s);
 	fprintf(f, "; at least %.1f s after the calls (tm wt_timer %.1f s)",
-	    d->quiet_min, d->timers.tm_wait_s);
-	if (d->timers.longest_s > 0)
-		fprintf(f, "; %s: %s", d->timers.what, d->timer_pending ?
-		    "longer than QUIET can wait, cannot be ruled out" :
-		    "waited out");
+	    d->quiet.min, d->quiet.timers.tm_wait_s);
+	if (d->quiet.timers.longest_s > 0)
+		fprintf(f, "; %s: %s", d->quiet.timers.what,
+			d->quiet.timer_pending
+			    ? "longer than QUIET can wait, cannot be ruled out"
+			    : "waited out");
 	fprintf(f, "\n");
 	if (d->pkg_frozen)
 		fprintf(f, "pkg.stats did not move (tlsf pkg): pkg judged from "

@@ -24,10 +24,12 @@ add_errors(json_t *a, const struct dump_result *r, bool corruption)
 	size_t i;
 
 	for (i = 0; r != NULL && !corruption && i < r->nerrors; i++)
-		json_array_append_new(a, json_pack("{s:I, s:s?, s:s, s:I}",
-		    "pid", (json_int_t)r->errors[i].pid, "pool",
-		    dump_pool_name(r->errors[i].pool), "text",
-		    r->errors[i].text, "count", (json_int_t)r->errors[i].count));
+		json_array_append_new(
+		    a, json_pack("{s:I, s:s?, s:s, s:I}", "pid",
+				 (json_int_t)r->errors[i].pid, "pool",
+				 dump_pool_name(r->errors[i].pool), "text",
+				 r->errors[i].text, "count",
+				 (json_int_t)r->errors[i].count));
 	for (i = 0; r != NULL && corruption && i < r->ncorruption; i++)
 		json_array_append_new(a, json_string(r->corruption[i].text));
 }
@@ -39,8 +41,8 @@ before_lines(const struct diag *d)
 	uint64_t n = 0;
 	size_t i;
 
-	for (i = 0; d->before != NULL && i < d->before->nerrors; i++)
-		n += d->before->errors[i].count;
+	for (i = 0; d->log.before != NULL && i < d->log.before->nerrors; i++)
+		n += d->log.before->errors[i].count;
 	return n;
 }
 
@@ -100,9 +102,9 @@ report_json(struct diag *d, const struct diag_pools *ps, enum verdict v,
 	for (i = 0; i < ps->n; i++)
 		json_array_append_new(pools, pool_json(&ps->p[i]));
 	/* already in the log before the run (diag_before.c) first */
-	add_errors(errs, d->before, false);
+	add_errors(errs, d->log.before, false);
 	nbefore = json_array_size(errs);
-	add_errors(errs, d->errs, false);
+	add_errors(errs, d->log.errs, false);
 	for (i = 0; i <= VERDICT_MAX_ROUNDS; i++) {
 		add_errors(errs, d->rounds[i].dumps.dumps, false);
 		add_errors(corr, d->rounds[i].dumps.dumps, true);
@@ -120,11 +122,11 @@ report_json(struct diag *d, const struct diag_pools *ps, enum verdict v,
 	    "allocators", "shm", diag_judge_allocator(d, DUMP_POOL_SHM), "pkg",
 	    diag_judge_allocator(d, DUMP_POOL_PKG),
 	    "gate", "backend", d->o->passive ? "none" : d->o->gate,
-	    "closed_s", d->gate_closed_s, "lapses", (json_int_t)d->lapses,
-	    "quiet_seconds", d->quiet_total,
-	    "load", "rate", d->o->passive ? 0.0 : d->rate, "concurrency",
-	    (json_int_t)(d->o->passive ? 0 : d->concurrency), "why",
-	    d->o->passive ? "passive: no test calls" : d->load_why,
+	    "closed_s", d->gate.closed_s, "lapses", (json_int_t)d->gate.lapses,
+	    "quiet_seconds", d->quiet.total,
+	    "load", "rate", d->o->passive ? 0.0 : d->calls.rate, "concurrency",
+	    (json_int_t)(d->o->passive ? 0 : d->calls.concurrency), "why",
+	    d->o->passive ? "passive: no test calls" : d->calls.load_why,
 	    "pools", pools,
 	    "recommendation", rec ? json_pack("{s:s, s:I, s:s, s:s}", "knob",
 	    rec->knob, "value", (json_int_t)rec->value_mb, "unit", "MB",
@@ -133,12 +135,16 @@ report_json(struct diag *d, const struct diag_pools *ps, enum verdict v,
 	    "settings_restored", d->restored);
 	json_object_set_new(j, "quiet", diag_quiet_json(d));
 	json_object_set_new(j, "pkg_stats_frozen", json_boolean(d->pkg_frozen));
-	json_object_set_new(j, "before_run", json_pack("{s:s, s:I, s:I, s:I, "
-	    "s:I}", "log", d->before_what[0] ? d->before_what : "not read",
-	    "memory_errors", (json_int_t)before_lines(d), "distinct",
-	    (json_int_t)nbefore, "shm_max_used",
-	    (json_int_t)d->shm_start.max_used, "shm_size",
-	    (json_int_t)d->shm_start.total));
+	json_object_set_new(
+	    j, "before_run",
+	    json_pack("{s:s, s:I, s:I, s:I, "
+		      "s:I}",
+		      "log",
+		      d->log.before_what[0] ? d->log.before_what : "not read",
+		      "memory_errors", (json_int_t)before_lines(d), "distinct",
+		      (json_int_t)nbefore, "shm_max_used",
+		      (json_int_t)d->shm_start.max_used, "shm_size",
+		      (json_int_t)d->shm_start.total));
 	return j;
 }
 
@@ -154,17 +160,19 @@ report_text(FILE *f, struct diag *d, const struct diag_pools *ps,
 	    (int)d->t->main.pid, d->version ? d->version : "?",
 	    verdict_name(v), reason);
 	fprintf(f, "gate %s, closed %.1f s; quiet %.1f s; load %s\n",
-	    d->o->passive ? "none" : d->o->gate, d->gate_closed_s,
-	    d->quiet_total, d->o->passive ? "none (passive)" : d->load_why);
+		d->o->passive ? "none" : d->o->gate, d->gate.closed_s,
+		d->quiet.total,
+		d->o->passive ? "none (passive)" : d->calls.load_why);
 	diag_quiet_text(f, d);
 	for (i = 0; i < ps->n; i++) {
 		const struct diag_pool *p = &ps->p[i];
 
-		fprintf(f, "\n%s %s%s: %s\n  %s\n  baseline %llu", dump_pool_name(
-		    p->pool), p->group ? p->group : "(shared)",
-		    p->nprocs > 1 ? " (all of them)" : "",
-		    verdict_name(p->res.verdict), p->res.reason,
-		    (unsigned long long)p->in.baseline_used);
+		fprintf(f, "\n%s %s%s: %s\n  %s\n  baseline %llu",
+			dump_pool_name(p->pool),
+			p->group ? p->group : "(shared)",
+			p->nprocs > 1 ? " (all of them)" : "",
+			verdict_name(p->res.verdict), p->res.reason,
+			(unsigned long long)p->in.baseline_used);
 		for (j = 0; j < p->in.nrounds; j++)
 			fprintf(f, "; %llu/%llu calls -> %llu (peak %llu)",
 			    (unsigned long long)p->in.rounds[j].completed,
@@ -175,26 +183,32 @@ report_text(FILE *f, struct diag *d, const struct diag_pools *ps,
 		for (j = 0; j < p->res.nsuspects && j < 5; j++) {
 			const struct verdict_suspect *s = &p->res.suspects[j];
 
-			fprintf(f, "  suspect: %s: %s: %s(%lu): %.1f bytes, %.2f "
-			    "fragments per call\n", s->module ? s->module : "?",
-			    s->file ? s->file : "?", s->func ? s->func : "?",
-			    s->line, s->bytes_per_call, s->count_per_call);
+			fprintf(f,
+				"  suspect: %s: %s: %s(%lu): %.1f bytes, %.2f "
+				"fragments per call\n",
+				s->module ? s->module : "?",
+				s->file ? s->file : "?",
+				s->func ? s->func : "?", s->line,
+				s->bytes_per_call, s->count_per_call);
 		}
 	}
-	if (d->lapses > 0)
-		fprintf(f, "\nthe gate opened by itself %u time%s while meant to be "
-		    "closed: its floors may hold users' traffic\n", d->lapses,
-		    d->lapses == 1 ? "" : "s");
+	if (d->gate.lapses > 0)
+		fprintf(
+		    f,
+		    "\nthe gate opened by itself %u time%s while meant to be "
+		    "closed: its floors may hold users' traffic\n",
+		    d->gate.lapses, d->gate.lapses == 1 ? "" : "s");
 	if (rec != NULL)
 		fprintf(f, "\nrecommendation: %s\n  %s\n", rec->knob,
 		    rec->reasoning);
-	fprintf(f, "\nmemory errors in the log during the run: %zu; corruption: "
-	    "%zu; settings restored: %s\n", nerr, ncorr, d->restored ? "yes" :
-	    "NO");
+	fprintf(f,
+		"\nmemory errors in the log during the run: %zu; corruption: "
+		"%zu; settings restored: %s\n",
+		nerr, ncorr, d->restored ? "yes" : "NO");
 	fprintf(f, "before the run: %llu memory error%s in the log (%s); "
 	    "shm high-water mark %llu of %llu bytes\n",
 	    (unsigned long long)before_lines(d), before_lines(d) == 1 ? "" :
-	    "s", d->before_what[0] ? d->before_what : "not read",
+	    "s", d->log.before_what[0] ? d->log.before_what : "not read",
 	    (unsigned long long)d->shm_start.max_used,
 	    (unsigned long long)d->shm_start.total);
 }
@@ -212,11 +226,11 @@ diag_report(struct diag *d)
 	json_t *j;
 
 	diag_progress_end();	/* the report starts at a clean line */
-	if (d->parser != NULL) {
-		d->errs = dump_parser_finish(d->parser);
-		dumper_keep_target(d->t, d->errs);
-		d->parser = NULL;
-		nerr += d->errs->nerrors;
+	if (d->log.parser != NULL) {
+		d->log.errs = dump_parser_finish(d->log.parser);
+		dumper_keep_target(d->t, d->log.errs);
+		d->log.parser = NULL;
+		nerr += d->log.errs->nerrors;
 	}
 	for (i = 0; i <= VERDICT_MAX_ROUNDS; i++) {
 		if (d->rounds[i].dumps.dumps != NULL) {

@@ -234,8 +234,8 @@ send_dgram(struct mi_wire *w, const char *spec, const char *req,
 		sun->sun_family = AF_UNIX;
 		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", spec);
 		tolen = sizeof(*sun);
-		w->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		    0);
+		w->fd = socket(AF_UNIX,
+			       SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		/*
 		 * The reply's address: a path (mi_datagram takes the
 		 * sender's address as a string, so an abstract one is
