@@ -36,4 +36,5 @@ daemon_libmemdiag_a_SOURCES += \
 	daemon/proxy/target.h \
 	daemon/proxy/target_discover.c \
 	daemon/proxy/target_priv.h \
+	daemon/proxy/target_signal.c \
 	daemon/proxy/target_syslog.c
