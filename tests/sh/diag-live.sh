@@ -65,6 +65,11 @@ kam_stop
 kam_start clean "$top_srcdir/tests/lib/proxy.cfg"
 users 1500
 expect_status 0 "no leak under the users' traffic: healthy" observe 40
+# a suspect's own series, to tell a false leak's cause afterwards
+jq -c '.pools[] | select(.suspects | length > 0) | {pool, process,
+    inflight: .series.inflight, requests: .series.requests,
+    bytes: .suspects[0].series, fragments: .suspects[0].fragments}' \
+    "$T_TMP/out" 2>/dev/null | cut -c1-900 | sed 's/^/    /'
 check "its sensitivity is stated" jq -e \
     '.reason | test("no site grew by more than [0-9.]+ bytes per INVITE over [0-9]+ INVITEs")' \
     "$T_TMP/out"

@@ -29,6 +29,11 @@ observe() {	# NAME WANT [opensips args]: start, call, observe 60 s
 	jq -c '{verdict, reason}' "$T_TMP/out" | cut -c1-300 | sed 's/^/    /'
 	jq -c '{inflight: .pools[0].series.inflight}' "$T_TMP/out" |
 	    sed 's/^/    /'
+	# a suspect's own series, to tell a false leak's cause afterwards
+	jq -c '.pools[] | select(.suspects | length > 0) | {pool, process,
+	    requests: .series.requests, bytes: .suspects[0].series,
+	    fragments: .suspects[0].fragments}' "$T_TMP/out" 2>/dev/null |
+	    cut -c1-900 | sed 's/^/    /'
 	kill "$USERS" 2>/dev/null || true
 }
 
