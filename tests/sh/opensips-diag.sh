@@ -78,8 +78,10 @@ for v in ${OSIPS_VERSIONS:-3.6.8 4.0.1}; do
 			check "$v shm: bytes per call within 10% of shmem:used_size's growth" \
 			    jq -e --argjson d "$((after - before))" --argjson n "$((calls + 1))" \
 			    '.pools[0].bytes_per_call - $d / $n | fabs <= 0.1 * $d / $n' "$J"
+			jq -c '.pools[] | select(.pool == "pkg" and .verdict != "healthy") |
+			    {process, verdict, reason}' "$J" | cut -c1-300 | sed 's/^/    /'
 			check "$v shm: no pkg pool leaks" jq -e \
-			    '[.pools[] | select(.pool == "pkg" and .verdict != "healthy")] | length == 0' "$J"
+			    '[.pools[] | select(.pool == "pkg" and .verdict == "leak")] | length == 0' "$J"
 			check "$v shm: no allocation failure" no_alloc_failure
 			osips_stop ;;
 		pkg)
