@@ -5,7 +5,6 @@
 TESTS += \
 	tests/sh/diag-kamailio-61.sh \
 	tests/sh/opensips-inspect.sh \
-	tests/sh/opensips-diag.sh \
 	tests/sh/opensips-service.sh \
 	tests/sh/diag-live.sh \
 	tests/sh/diag-oom-now.sh \
@@ -58,6 +57,7 @@ FULL_TESTS += \
 	tests/sh/deb-package.sh \
 	tests/sh/diag-matrix-versions.sh \
 	tests/sh/opensips-observe.sh \
+	tests/sh/opensips-diag.sh \
 	tests/sh/diag-live-matrix.sh \
 	tests/sh/call-timeout.sh \
 	tests/sh/call-valgrind.sh \

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The gated diagnosis of a real OpenSIPS (3.6.8 and 4.0.1, built from
+# make check-full: the gated diagnosis of a real OpenSIPS (3.6.8 and 4.0.1, built from
 # ../shared/targets once per machine; skipped, saying why, without them),
 # driven over its MI as Kamailio's over binrpc: test calls through it in
 # rounds, its floors from get_statistics (shmem:, pkmem:, tm:), its dumps
