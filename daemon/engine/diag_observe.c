@@ -24,7 +24,6 @@
 #include "lib/exitcodes.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
-#include "proxy/binrpc.h"
 #include "proxy/px.h"
 #include "proxy/rpc.h"
 #include "report/report.h"

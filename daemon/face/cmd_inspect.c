@@ -58,20 +58,15 @@ rpc_value(const char *addr, const char *method, const char *arg)
 	return j;
 }
 
-/* One MI call's result, or NULL. */
+/* One MI call's result, or NULL (said at debug level). */
 static json_t *
 mi_value(const char *addr, const char *method, json_t *params)
 {
-	struct mi_reply r;
-	json_t *v;
+	char err[512];
+	json_t *v = mi_result(addr, method, params, 2.0, err, sizeof(err));
 
-	if (mi_call(addr, method, params, 2.0, &r) != 0) {
-		log_debug("%s", r.error);
-		mi_reply_clear(&r);
-		return NULL;
-	}
-	v = json_incref(r.result);
-	mi_reply_clear(&r);
+	if (v == NULL)
+		log_debug("%s", err);
 	return v;
 }
 

@@ -18,8 +18,6 @@ daemon_libmemdiag_a_SOURCES += \
 	daemon/proxy/logtail.h \
 	daemon/proxy/mi.c \
 	daemon/proxy/mi.h \
-	daemon/proxy/mi_os.c \
-	daemon/proxy/mi_os.h \
 	daemon/proxy/px.c \
 	daemon/proxy/px.h \
 	daemon/proxy/px_kam.c \

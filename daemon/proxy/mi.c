@@ -476,6 +476,21 @@ mi_call(const char *addr, const char *method, json_t *params, double timeout,
 	return r;
 }
 
+json_t *
+mi_result(const char *addr, const char *method, json_t *params,
+    double timeout, char *err, size_t errlen)
+{
+	struct mi_reply r;
+	json_t *v = NULL;
+
+	if (mi_call(addr, method, params, timeout, &r) != 0)
+		snprintf(err, errlen, "%s", r.error);
+	else
+		v = json_incref(r.result);
+	mi_reply_clear(&r);
+	return v;
+}
+
 struct mi_async {
 	struct mi_wire w;
 	struct mi_reply out;

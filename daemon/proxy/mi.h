@@ -39,6 +39,10 @@ bool mi_addr_ok(const char *addr, char *err, size_t errlen);
 int mi_call(const char *addr, const char *method, json_t *params,
     double timeout, struct mi_reply *out);
 void mi_reply_clear(struct mi_reply *);
+/* The same, for a caller that wants only the result: its own reference,
+ * or NULL with the error in err. */
+json_t *mi_result(const char *addr, const char *method, json_t *params,
+    double timeout, char *err, size_t errlen);
 
 struct event_base;
 struct mi_async;

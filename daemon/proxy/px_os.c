@@ -1,5 +1,5 @@
 /*
- * px over OpenSIPS's MI (mi.c, mi_os.c): get_statistics (shmem:, pkmem:,
+ * px over OpenSIPS's MI (mi.c): get_statistics (shmem:, pkmem:,
  * tm:, core:, dialog:), ps, ul_dump, ds_list. OpenSIPS 4.0's new names
  * (statistics:get ...) keep these as aliases.
  */
@@ -10,7 +10,6 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "proxy/mi.h"
-#include "proxy/mi_os.h"
 #include "proxy/px_priv.h"
 
 /* OpenSIPS counts requests in all: each is "request" */
@@ -211,64 +210,94 @@ os_sample(struct px *px, unsigned what, double timeout)
 static char *
 os_version(struct px *px, double timeout, char *err, size_t errlen)
 {
-	return mi_os_version(px->addr, timeout, err, errlen);
+	const char *v;
+	char *out = NULL;
+	json_t *r;
+
+	if ((r = mi_result(px->addr, "version", NULL, timeout, err,
+	    errlen)) == NULL)
+		return NULL;
+	if ((v = json_string_value(json_object_get(r, "Server"))) == NULL)
+		snprintf(err, errlen, "%s: version: no \"Server\" in its reply",
+		    px->addr);
+	else
+		out = xstrdup(v);
+	json_decref(r);
+	return out;
+}
+
+/* get_statistics of one or two groups: the flat object of
+ * "group:name": value, or NULL with err */
+static json_t *
+stats(struct px *px, const char *g1, const char *g2, double timeout,
+    char *err, size_t errlen)
+{
+	json_t *groups = json_pack("[s]", g1);
+
+	if (g2 != NULL)
+		json_array_append_new(groups, json_string(g2));
+	return mi_result(px->addr, "get_statistics", json_pack("{s:o}",
+	    "statistics", groups), timeout, err, errlen);
 }
 
 static int
 os_shm(struct px *px, double timeout, struct rpc_kam_shmmem *m, char *err,
     size_t errlen)
 {
-	return mi_os_shm(px->addr, timeout, m, err, errlen);
-}
+	json_t *s = stats(px, "shmem:", NULL, timeout, err, errlen);
+	int r;
 
-/* the result of method(params), or NULL with err */
-static json_t *
-call(struct px *px, const char *method, json_t *params, double timeout,
-    char *err, size_t errlen)
-{
-	struct mi_reply r;
-	json_t *v = NULL;
-
-	if (mi_call(px->addr, method, params, timeout, &r) != 0)
-		snprintf(err, errlen, "%s", r.error);
-	else
-		v = json_incref(r.result);
-	mi_reply_clear(&r);
-	return v;
+	if (s == NULL)
+		return -1;
+	if ((r = shm_of(s, m)) != 0)
+		snprintf(err, errlen, "%s: get_statistics shmem:: a figure "
+		    "missing from its reply", px->addr);
+	json_decref(s);
+	return r;
 }
 
 static int
 os_pkg(struct px *px, double timeout, struct rpc_kam_pkg_stats *st,
     char *err, size_t errlen)
 {
-	json_t *stats, *ps;
+	json_t *st_all, *ps;
 	int r = -1;
 
-	if ((stats = call(px, "get_statistics", json_pack("{s:[s]}",
-	    "statistics", "pkmem:"), timeout, err, errlen)) == NULL)
+	if ((st_all = stats(px, "pkmem:", NULL, timeout, err, errlen)) ==
+	    NULL)
 		return -1;
-	if ((ps = call(px, "ps", NULL, timeout, err, errlen)) != NULL) {
-		if ((r = pkg_of(stats, ps, st)) != 0) {
+	if ((ps = mi_result(px->addr, "ps", NULL, timeout, err, errlen)) !=
+	    NULL) {
+		if ((r = pkg_of(st_all, ps, st)) != 0) {
 			snprintf(err, errlen, "%s: get_statistics pkmem:: no "
 			    "process's pkg in its reply", px->addr);
 			rpc_kam_pkg_stats_clear(st);
 		}
 		json_decref(ps);
 	}
-	json_decref(stats);
+	json_decref(st_all);
 	return r;
 }
 
+/* core:rcv_requests, tm:inuse_transactions (none without tm) */
 static int
 os_counters(struct px *px, double timeout, struct px_counters *c, char *err,
     size_t errlen)
 {
+	json_t *s = stats(px, "core:", "tm:", timeout, err, errlen);
 	double req, fl;
 
-	if (mi_os_counters(px->addr, timeout, &req, &fl, err, errlen) != 0)
+	if (s == NULL)
 		return -1;
+	if (!num(s, "core:rcv_requests", &req)) {
+		snprintf(err, errlen, "%s: get_statistics: no "
+		    "core:rcv_requests", px->addr);
+		json_decref(s);
+		return -1;
+	}
 	c->requests[PX_METHODS - 1] = req;
-	c->inflight = fl;
+	c->inflight = num(s, "tm:inuse_transactions", &fl) ? fl : -1;
+	json_decref(s);
 	return 0;
 }
 
@@ -302,8 +331,8 @@ os_harm(struct px *px, unsigned budget, struct px_harm *h)
 	json_t *v;
 	double active, early;
 
-	if ((v = call(px, "get_statistics", json_pack("{s:[s]}", "statistics",
-	    "dialog:"), 3.0, h->why_dialogs, sizeof(h->why_dialogs))) != NULL) {
+	if ((v = stats(px, "dialog:", NULL, 3.0, h->why_dialogs,
+	    sizeof(h->why_dialogs))) != NULL) {
 		if (num(v, "dialog:active_dialogs", &active)) {
 			h->dialogs_known = true;
 			h->dialogs = (uint64_t)active;
@@ -317,7 +346,7 @@ os_harm(struct px *px, unsigned budget, struct px_harm *h)
 			    "counted", px->addr);
 		json_decref(v);
 	}
-	if ((v = call(px, "ul_dump", NULL, 5.0, h->why_contacts,
+	if ((v = mi_result(px->addr, "ul_dump", NULL, 5.0, h->why_contacts,
 	    sizeof(h->why_contacts))) != NULL) {
 		h->contacts_known = true;
 		count_expiring(v, budget, &h->expiring, &h->contacts);
@@ -353,7 +382,8 @@ os_peers(struct px *px, size_t *n)
 	char err[512], **v = NULL;
 	json_t *r;
 
-	if ((r = call(px, "ds_list", NULL, 3.0, err, sizeof(err))) == NULL) {
+	if ((r = mi_result(px->addr, "ds_list", NULL, 3.0, err,
+	    sizeof(err))) == NULL) {
 		log_debug("no dispatcher peers: %s", err);
 		return NULL;
 	}
@@ -366,7 +396,8 @@ static json_t *
 about_call(struct px *px, const char *method, json_t *params)
 {
 	char err[512];
-	json_t *v = call(px, method, params, 5.0, err, sizeof(err));
+	json_t *v = mi_result(px->addr, method, params, 5.0, err,
+	    sizeof(err));
 
 	return v != NULL ? v : json_pack("{s:s}", "error", err);
 }
