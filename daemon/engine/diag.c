@@ -132,11 +132,13 @@ diag_enter_state(struct diag *d, enum diag_state s)
 		event_del(d->sample_ev);
 		diag_tail_close(d);
 	}
-	/* DUMP and FINISH run outside the loop */
-	if (s == DIAG_DUMP || s == DIAG_FINISH)
+	/* FINISH runs outside the loop */
+	if (s == DIAG_FINISH)
 		event_base_loopbreak(d->base);
 	if (s == DIAG_CALLS)
 		diag_calls_start(d);
+	if (s == DIAG_DUMP)
+		diag_dump_start(d);
 }
 
 /* Stop with status (and err), through FINISH. */
@@ -151,7 +153,9 @@ diag_fail(struct diag *d, int status, const char *fmt, ...)
 		vsnprintf(d->err, sizeof(d->err), fmt, ap);
 		va_end(ap);
 	}
-	if (d->state != DIAG_DUMP && d->state != DIAG_FINISH)
+	if (d->state == DIAG_DUMP)
+		diag_dump_stop(d);
+	else if (d->state != DIAG_FINISH)
 		diag_enter_state(d, DIAG_FINISH);
 }
 
@@ -168,8 +172,10 @@ diag_stop(struct diag *d, const char *fmt, ...)
 	log_warnx("stopping: %s", d->stop_why);
 	d->interrupted = true;
 	diag_calls_end(d);
-	/* in DUMP the dumper returns first; run_dump then finishes */
-	if (d->state != DIAG_DUMP)
+	/* in DUMP the pass ends first, keeping what came */
+	if (d->state == DIAG_DUMP)
+		diag_dump_stop(d);
+	else
 		diag_enter_state(d, DIAG_FINISH);
 }
 
@@ -334,21 +340,17 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		snprintf(d->stop_why, sizeof(d->stop_why), "interrupted by %s "
 		    "in %s, round %d", name, diag_state_name(d->state),
 		    d->round);
-	/* in DUMP the dumper sees SIGINT and SIGTERM too and returns; after
-	 * SIGHUP it ends its pass first */
-	if (d->state != DIAG_DUMP && d->state != DIAG_FINISH)
+	if (d->state == DIAG_DUMP)
+		diag_dump_stop(d);
+	else if (d->state != DIAG_FINISH)
 		diag_enter_state(d, DIAG_FINISH);
 }
 
 static void
 drive(struct diag *d)
 {
-	while (d->state != DIAG_FINISH) {
-		if (d->state == DIAG_DUMP)
-			diag_run_dump(d);
-		else
-			event_base_dispatch(d->base);
-	}
+	while (d->state != DIAG_FINISH)
+		event_base_dispatch(d->base);
 }
 
 /* Set up the loop's events; PREFLIGHT needs them. */
@@ -412,6 +414,7 @@ events_free(struct diag *d)
 		&d->sigterm, &d->sighup, &d->proxy_ev, &d->oom.ev };
 	size_t i;
 
+	diag_dump_free(d);
 	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (*evs[i] != NULL) {
 			event_free(*evs[i]);
@@ -427,6 +430,8 @@ finish(struct diag *d)
 
 	diag_calls_end(d);
 	diag_tail_close(d);
+	/* a pass still asking (none should be): nothing more is set */
+	diag_dump_free(d);
 	diag_gate_open(d);
 	if (d->s != NULL) {
 		d->restored = settings_restore(d->s, err, sizeof(err));

@@ -1,51 +1,171 @@
 /*
  * DUMP: the proxy's dumps taken (the children's pkg at the baseline and
  * at the end, the main process's shm and pkg every round) and the floor
- * read after them. It runs the dumper on the diagnosis' base from outside
- * its dispatch (the dumper spins the base itself), so the gate's refresh
- * and budget timers keep firing while the proxy prints its dumps.
+ * read after them. Every step is an event of the diagnosis' loop (the
+ * dumper's, then the samples of the floor), so the gate's refresh and
+ * budget, the signals and the proxy's exit are served while the proxy
+ * prints its dumps; none of it blocks while the gate is closed.
  */
-#include <sys/syscall.h>
-
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 
-#include "engine/attach.h"
 #include "engine/diag.h"
 #include "engine/diag_priv.h"
-#include "engine/hold.h"
 #include "lib/clock.h"
 #include "lib/exitcodes.h"
 #include "lib/log.h"
-#include "lib/xmalloc.h"
 #include "proxy/px.h"
 
-static bool
-shm_now(struct diag *d, struct rpc_kam_shmmem *m)
-{
-	char err[512];
+#define DIAG_DUMP_RETRY 0.05	/* a sample of QUIET's still in flight */
 
-	if (px_shm(d->px, DIAG_RPC_TIMEOUT, m, err, sizeof(err)) == 0)
-		return true;
-	log_debug("%s", err);
-	return false;
-}
+static void next_round(struct diag *);
+static void end_kids(struct diag *);
 
-/* The loop runs (the gate's refresh, signals, the proxy's exit) while
- * the floor settles again. */
+/* Run then(d) from the loop after seconds. */
 static void
-spin(struct diag *d, double seconds)
+after(struct diag *d, double seconds, void (*then)(struct diag *))
 {
 	struct timeval tv = clock_tv(seconds);
 
-	event_base_loopexit(d->base, &tv);
-	event_base_dispatch(d->base);
+	d->dump.then = then;
+	event_add(d->dump.ev, &tv);
+}
+
+static void
+on_ev(evutil_socket_t fd, short what, void *arg)
+{
+	struct diag *d = arg;
+
+	(void)fd;
+	(void)what;
+	d->dump.then(d);
+}
+
+/* The run ended, or is ending, while a step was on its way. */
+static bool
+gone(struct diag *d)
+{
+	return d->state != DIAG_DUMP || d->dump.stopping;
+}
+
+static void
+resample(struct diag *d)
+{
+	if (d->sampling) {
+		after(d, DIAG_DUMP_RETRY, resample);
+		return;
+	}
+	d->sampling = true;
+	px_sample(d->px, d->dump.what, DIAG_RPC_TIMEOUT, d->dump.cb, d);
+}
+
+/* One sample of px (one at a time: a sample of QUIET's may still be on
+ * its way); cb runs from the loop. */
+static void
+sample(struct diag *d, unsigned what, px_sample_cb cb)
+{
+	d->dump.what = what;
+	d->dump.cb = cb;
+	resample(d);
+}
+
+static void
+on_floor_pkg(const struct px_sample *s, void *arg)
+{
+	struct diag *d = arg;
+	struct diag_round *r = &d->rounds[d->round];
+
+	d->sampling = false;
+	if (gone(d))
+		return;
+	if (s->have_pkg) {
+		diag_pkg_update(d, &s->pkg);
+		diag_pkg_keep(d, r);
+	} else if (s->err != NULL)
+		log_debug("%s", s->err);
+	if (d->round == 0)
+		diag_choose_load(d);
+	if (d->dump.last && d->round > 0 && !d->pkg_frozen)
+		end_kids(d);
+	else
+		next_round(d);
+}
+
+static void
+floor_pkg(struct diag *d)
+{
+	sample(d, PX_PKG, on_floor_pkg);
+}
+
+static void
+resettle_give_up(struct diag *d)
+{
+	struct diag_round *r = &d->rounds[d->round];
+
+	r->dump_transient = (int64_t)d->dump.peak - (int64_t)r->settled_used;
+	r->dump_settle_s = clock_mono() - d->dump.t0;
+	r->floor_before_dump = true;
+	log_warnx("round %d: shm had not come back within %.0f s of the "
+	    "dumps (%+lld bytes): the floor is the one QUIET settled at "
+	    "before them", d->round, d->o->quiet_max,
+	    (long long)r->dump_transient);
+	d->shm = d->dump.m;
+	floor_pkg(d);
+}
+
+static void resettle_sample(struct diag *);
+
+static void
+on_resettled(const struct px_sample *s, void *arg)
+{
+	struct diag *d = arg;
+	struct diag_round *r = &d->rounds[d->round];
+	uint64_t used = s->shm.used;
+
+	d->sampling = false;
+	if (gone(d))
+		return;
+	if (s->err != NULL) {
+		log_debug("%s", s->err);
+		resettle_give_up(d);
+		return;
+	}
+	d->dump.m = s->shm;
+	if (used > d->dump.peak)
+		d->dump.peak = used;
+	if (used != d->dump.last_used) {
+		d->dump.last_used = used;
+		d->dump.flat_since = clock_mono();
+	} else if (clock_mono() - d->dump.flat_since >= d->o->settle &&
+	    used <= r->settled_used + DIAG_DUMP_TRANSIENT) {
+		r->dump_transient = (int64_t)d->dump.peak -
+		    (int64_t)r->settled_used;
+		r->dump_settle_s = clock_mono() - d->dump.t0;
+		log_info("round %d: settled again at %llu bytes %.1f s after "
+		    "the dumps (%+lld bytes meanwhile)", d->round,
+		    (unsigned long long)used, r->dump_settle_s,
+		    (long long)r->dump_transient);
+		r->settled_used = used;
+		d->shm = d->dump.m;
+		floor_pkg(d);
+		return;
+	}
+	after(d, DIAG_SAMPLE_EVERY, resettle_sample);
+}
+
+static void
+resettle_sample(struct diag *d)
+{
+	if (gone(d))
+		return;
+	if (clock_mono() - d->dump.t0 >= d->o->quiet_max || d->status != 0) {
+		resettle_give_up(d);
+		return;
+	}
+	sample(d, 0, on_resettled);
 }
 
 /*
@@ -57,42 +177,17 @@ spin(struct diag *d, double seconds)
  * own, taken before the dumps.
  */
 static void
-resettle(struct diag *d, struct diag_round *r, struct rpc_kam_shmmem *m)
+resettle(struct diag *d, const struct rpc_kam_shmmem *m)
 {
-	double t0 = clock_mono(), flat_since = t0, limit = d->o->quiet_max;
-	uint64_t last = m->used, peak = m->used;
+	struct diag_round *r = &d->rounds[d->round];
 
+	d->dump.m = *m;
+	d->dump.t0 = d->dump.flat_since = clock_mono();
+	d->dump.last_used = d->dump.peak = m->used;
 	r->dump_transient = (int64_t)m->used - (int64_t)r->settled_used;
 	log_info("round %d: %+lld bytes of shm right after the dumps; waiting "
 	    "for it to settle again", d->round, (long long)r->dump_transient);
-	while (clock_mono() - t0 < limit && !d->interrupted &&
-	    d->status == 0 && d->state == DIAG_DUMP) {
-		spin(d, DIAG_SAMPLE_EVERY);
-		if (!shm_now(d, m))
-			break;
-		peak = m->used > peak ? m->used : peak;
-		if (m->used != last) {
-			last = m->used;
-			flat_since = clock_mono();
-		} else if (clock_mono() - flat_since >= d->o->settle &&
-		    m->used <= r->settled_used + DIAG_DUMP_TRANSIENT) {
-			r->dump_transient = (int64_t)peak -
-			    (int64_t)r->settled_used;
-			r->dump_settle_s = clock_mono() - t0;
-			log_info("round %d: settled again at %llu bytes %.1f s "
-			    "after the dumps (%+lld bytes meanwhile)", d->round,
-			    (unsigned long long)m->used, r->dump_settle_s,
-			    (long long)r->dump_transient);
-			r->settled_used = m->used;
-			return;
-		}
-	}
-	r->dump_transient = (int64_t)peak - (int64_t)r->settled_used;
-	r->dump_settle_s = clock_mono() - t0;
-	r->floor_before_dump = true;
-	log_warnx("round %d: shm had not come back within %.0f s of the "
-	    "dumps (%+lld bytes): the floor is the one QUIET settled at "
-	    "before them", d->round, limit, (long long)r->dump_transient);
+	after(d, DIAG_SAMPLE_EVERY, resettle_sample);
 }
 
 /*
@@ -103,40 +198,75 @@ resettle(struct diag *d, struct diag_round *r, struct rpc_kam_shmmem *m)
  * once what the dumps set off has gone again (resettle).
  */
 static void
-read_floor(struct diag *d, struct diag_round *r)
+on_floor(const struct px_sample *s, void *arg)
 {
-	struct rpc_kam_pkg_stats st;
-	struct rpc_kam_shmmem m;
-	char err[512];
+	struct diag *d = arg;
+	struct diag_round *r = &d->rounds[d->round];
 
-	if (shm_now(d, &m)) {
-		if (m.used > r->settled_used + DIAG_DUMP_TRANSIENT)
-			resettle(d, r, &m);
-		else {
-			if (m.used != r->settled_used)
-				log_info("round %d: %+lld bytes of shm after "
-				    "the main process's dump", d->round,
-				    (long long)m.used -
-				    (long long)r->settled_used);
-			r->settled_used = m.used;
-		}
-		d->shm = m;
+	d->sampling = false;
+	if (gone(d))
+		return;
+	if (s->err != NULL) {
+		log_debug("%s", s->err);
+		floor_pkg(d);
+		return;
 	}
-	if (px_pkg(d->px, DIAG_RPC_TIMEOUT, &st, err, sizeof(err)) == 0) {
-		diag_pkg_update(d, &st);
-		diag_pkg_keep(d, r);
-	} else
-		log_debug("%s", err);
-	rpc_kam_pkg_stats_clear(&st);
+	if (s->shm.used > r->settled_used + DIAG_DUMP_TRANSIENT) {
+		resettle(d, &s->shm);
+		return;
+	}
+	if (s->shm.used != r->settled_used)
+		log_info("round %d: %+lld bytes of shm after the main "
+		    "process's dump", d->round, (long long)s->shm.used -
+		    (long long)r->settled_used);
+	r->settled_used = s->shm.used;
+	d->shm = s->shm;
+	floor_pkg(d);
+}
+
+/* A pass ended: the dumps noted, or why there are none. */
+static void
+pass_done(int st, const char *err, void *arg)
+{
+	struct diag *d = arg;
+	struct dumper_result *res = d->dump.res;
+
+	d->dump.dumper = NULL;
+	if (st != 0) {
+		snprintf(d->err, sizeof(d->err), "%s", err);
+		/* the state disk refused the original value, so the proxy was
+		 * not changed: the children's pkg can wait for another run,
+		 * but without shm dumps there is nothing to judge */
+		if (d->s->unsaved && !d->dump.shm) {
+			log_warnx("children's pkg dumps not taken: %s", d->err);
+			d->err[0] = '\0';
+			dumper_result_clear(res);
+			d->dump.next(d, !d->dump.stopping);
+			return;
+		}
+		if (d->s->unsaved) {
+			d->interrupted = true;
+			snprintf(d->stop_why, sizeof(d->stop_why), "nothing "
+			    "changed on the proxy: %.440s", d->err);
+		} else
+			d->status = st;
+		d->dump.next(d, false);
+		return;
+	}
+	diag_note_dumps(d, res);
+	if (res->interrupted)
+		d->interrupted = true;
+	d->dump.next(d, !d->interrupted && !d->dump.stopping);
 }
 
 /* shm (with the main process's pkg), every child's pkg, or both (an
- * observed sample). 0 or -1. */
-static int
-dump_pass(struct diag *d, struct dumper_result *res, bool shm, bool pkg)
+ * observed sample) into res; then next, with whether to go on. */
+static void
+pass(struct diag *d, struct dumper_result *res, bool shm, bool pkg,
+    void (*next)(struct diag *, bool ok))
 {
 	struct dumper_opts o;
-	int st;
+	char err[1024];
 
 	memset(&o, 0, sizeof(o));
 	o.shm = shm;
@@ -148,34 +278,76 @@ dump_pass(struct diag *d, struct dumper_result *res, bool shm, bool pkg)
 	o.wake_arg = d;
 	dumper_result_clear(res);
 	d->s->unsaved = false;
-	if (d->osips)
-		st = dumper_run_mi(d->base, d->t, d->rpcaddr, d->logspec, &o,
-		    res, d->err, sizeof(d->err));
-	else
-		st = dumper_run(d->base, d->t, d->s, d->logspec, &o, res,
-		    d->err, sizeof(d->err));
-	if (st != 0) {
-		/* the state disk refused the original value, so the proxy was
-		 * not changed: the children's pkg can wait for another run,
-		 * but without shm dumps there is nothing to judge */
-		if (d->s->unsaved && !shm) {
-			log_warnx("children's pkg dumps not taken: %s", d->err);
-			d->err[0] = '\0';
-			dumper_result_clear(res);
-			return 0;
-		}
-		if (d->s->unsaved) {
-			d->interrupted = true;
-			snprintf(d->stop_why, sizeof(d->stop_why), "nothing "
-			    "changed on the proxy: %.440s", d->err);
-		} else
-			d->status = st;
-		return -1;
+	d->dump.res = res;
+	d->dump.shm = shm;
+	d->dump.next = next;
+	d->dump.dumper = dumper_start(d->base, d->t, d->s, d->rpcaddr,
+	    d->logspec, &o, res, pass_done, d, err, sizeof(err));
+	if (d->dump.dumper == NULL)
+		pass_done(EX_MD_UNAVAILABLE, err, d);
+}
+
+static void
+next_round(struct diag *d)
+{
+	if (d->dump.last || d->budget_spent || d->status != 0)
+		diag_enter_state(d, DIAG_FINISH);
+	else {
+		d->round++;
+		d->pkg_moved = false;
+		diag_enter_state(d, DIAG_CALLS);
 	}
-	diag_note_dumps(d, res);
-	if (res->interrupted)
-		d->interrupted = true;
-	return d->interrupted ? -1 : 0;
+}
+
+static void
+last_kids_done(struct diag *d, bool ok)
+{
+	if (ok)
+		next_round(d);
+	else
+		diag_enter_state(d, DIAG_FINISH);
+}
+
+/* After the last floor (on_floor_pkg): the children's pkg. */
+static void
+end_kids(struct diag *d)
+{
+	struct diag_round *r = &d->rounds[d->round];
+
+	pass(d, &r->kids, false, true, last_kids_done);
+}
+
+static void
+shm_done(struct diag *d, bool ok)
+{
+	if (!ok) {
+		diag_enter_state(d, DIAG_FINISH);
+		return;
+	}
+	d->rounds[d->round].dumped = true;
+	sample(d, 0, on_floor);
+}
+
+static void
+kids_done(struct diag *d, bool ok)
+{
+	if (!ok) {
+		diag_enter_state(d, DIAG_FINISH);
+		return;
+	}
+	pass(d, &d->rounds[d->round].dumps, true, false, shm_done);
+}
+
+static void
+observed(struct diag *d, bool ok)
+{
+	if (ok)
+		diag_observe_add(d, &d->dump.obs);
+	dumper_result_clear(&d->dump.obs);
+	if (d->dump.stopping)
+		diag_enter_state(d, DIAG_FINISH);
+	else
+		diag_observe_next(d);
 }
 
 /*
@@ -184,44 +356,55 @@ dump_pass(struct diag *d, struct dumper_result *res, bool shm, bool pkg)
  * bytes per dump, measured): children's pkg only at the baseline, before
  * the main process's dump and the floor, and at the end, after both.
  */
-void
-diag_run_dump(struct diag *d)
+static void
+begin(struct diag *d)
 {
-	if (d->obs != NULL) {
-		struct dumper_result res;
-
-		memset(&res, 0, sizeof(res));
-		if (dump_pass(d, &res, true, true) == 0)
-			diag_observe_add(d, &res);
-		dumper_result_clear(&res);
-		diag_observe_next(d);
-		return;
-	}
 	struct diag_round *r = &d->rounds[d->round];
-	bool last = d->stop_after_dump || d->budget_spent || d->o->passive ||
-	    d->round >= (int)d->o->rounds;
 
+	if (d->obs != NULL) {
+		pass(d, &d->dump.obs, true, true, observed);
+		return;
+	}
+	d->dump.last = d->stop_after_dump || d->budget_spent ||
+	    d->o->passive || d->round >= (int)d->o->rounds;
 	/* frozen pkg.stats (tlsf): every round's children's dumps */
-	if (((d->round == 0 || d->pkg_frozen) &&
-	    dump_pass(d, &r->kids, false, true) != 0) ||
-	    dump_pass(d, &r->dumps, true, false) != 0) {
-		diag_enter_state(d, DIAG_FINISH);
+	if (d->round == 0 || d->pkg_frozen)
+		pass(d, &r->kids, false, true, kids_done);
+	else
+		kids_done(d, true);
+}
+
+void
+diag_dump_start(struct diag *d)
+{
+	if (d->dump.ev == NULL)
+		d->dump.ev = event_new(d->base, -1, 0, on_ev, d);
+	d->dump.stopping = false;
+	after(d, 0, begin);
+}
+
+void
+diag_dump_stop(struct diag *d)
+{
+	if (d->state != DIAG_DUMP || d->dump.stopping)
+		return;
+	d->dump.stopping = true;
+	/* the pass ends soon with what came; pass_done finishes */
+	if (d->dump.dumper != NULL) {
+		dumper_stop(d->dump.dumper);
 		return;
 	}
-	r->dumped = true;
-	read_floor(d, r);
-	if (d->round == 0)
-		diag_choose_load(d);
-	if (last && d->round > 0 && !d->pkg_frozen &&
-	    dump_pass(d, &r->kids, false, true) != 0) {
-		diag_enter_state(d, DIAG_FINISH);
-		return;
-	}
-	if (last || d->budget_spent || d->status != 0)
-		diag_enter_state(d, DIAG_FINISH);
-	else {
-		d->round++;
-		d->pkg_moved = false;
-		diag_enter_state(d, DIAG_CALLS);
-	}
+	event_del(d->dump.ev);
+	diag_enter_state(d, DIAG_FINISH);
+}
+
+void
+diag_dump_free(struct diag *d)
+{
+	dumper_cancel(d->dump.dumper);
+	d->dump.dumper = NULL;
+	dumper_result_clear(&d->dump.obs);
+	if (d->dump.ev != NULL)
+		event_free(d->dump.ev);
+	d->dump.ev = NULL;
 }

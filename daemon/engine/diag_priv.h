@@ -146,6 +146,27 @@ struct diag_log {
 	char before_what[512];
 };
 
+struct diag;
+
+/* DUMP's pass in flight and the floor read after it (diag_dump.c). */
+struct diag_dumping {
+	struct dumper *dumper;		/* the pass in flight */
+	struct dumper_result *res;	/* where it goes */
+	struct dumper_result obs;	/* an observed sample's */
+	bool shm;			/* it takes shm */
+	void (*next)(struct diag *, bool ok);
+	bool last;			/* the run's last floor */
+	bool stopping;			/* diag_dump_stop: to FINISH */
+	struct event *ev;		/* the steps' pauses */
+	void (*then)(struct diag *);
+	unsigned what;			/* the sample asked */
+	void (*cb)(const struct px_sample *, void *);
+	/* shm settling again after the dumps */
+	struct rpc_kam_shmmem m;
+	double t0, flat_since;
+	uint64_t last_used, peak;
+};
+
 struct diag {
 	const struct diag_opts *o;
 	struct event_base *base;
@@ -172,6 +193,7 @@ struct diag {
 	struct diag_log log;
 	struct diag_obs *obs;	/* --observe: the samples (diag_observe.c) */
 	struct diag_oom oom;
+	struct diag_dumping dump;
 	/* samples */
 	bool sampling;
 	int rpc_failures;
@@ -197,8 +219,11 @@ void diag_stop(struct diag *, const char *fmt, ...)
 /* diag_preflight.c */
 int diag_start(struct diag *);
 void diag_choose_load(struct diag *);
-/* diag_dump.c */
-void diag_run_dump(struct diag *);
+/* diag_dump.c: DUMP's steps, from diag_enter_state; stop: end the pass
+ * (what came is kept), then FINISH */
+void diag_dump_start(struct diag *);
+void diag_dump_stop(struct diag *);
+void diag_dump_free(struct diag *);
 /* diag_observe.c */
 void diag_observe_start(struct diag *);
 void diag_observe_add(struct diag *, const struct dumper_result *);

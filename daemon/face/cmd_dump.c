@@ -319,13 +319,13 @@ dump_main(int argc, char **argv)
 	o.wake_arg = &c;
 	if (strcmp(t->flavour, "opensips") == 0) {
 		/* over its MI, at a level it logs: nothing to restore */
-		r = dumper_run_mi(c.base, t, rpc, logspec, &o, &res, err,
+		r = dumper_run(c.base, t, NULL, rpc, logspec, &o, &res, err,
 		    sizeof(err));
 	} else {
 		s = settings_new(c.statedir, t, rpc);
 		if (c.pkg)
 			open_waker(&c, t);
-		r = dumper_run(c.base, t, s, logspec, &o, &res, err,
+		r = dumper_run(c.base, t, s, rpc, logspec, &o, &res, err,
 		    sizeof(err));
 		/* every way out of dumper_run passes here */
 		restored = settings_restore(s, rerr, sizeof(rerr));

@@ -1,17 +1,14 @@
 /*
- * One dump session. The order matters for the proxy's sake: settings are
- * changed only through the settings guard (saved first), the main process
- * is signalled only after verification, children are asked one at a time
- * (mem_dump_pkg is a single global: asking a second child before the first
- * has printed loses the first), and a child is signalled only when
- * /proc/PID/syscall shows it blocked, never while it runs.
+ * One dump session: the proxy's log followed and parsed, the waits for
+ * each process's dump, the end. How the proxy is asked is its flavour's
+ * (dumper_kam.c, dumper_mi.c); the order there matters for the proxy's
+ * sake. Nothing here blocks: a wait is a tick of the caller's loop every
+ * DUMPER_TICK seconds that reads the log and looks for the dump.
  */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 
@@ -20,24 +17,13 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "proxy/dumper.h"
+#include "proxy/dumper_priv.h"
 #include "proxy/logtail.h"
 #include "proxy/mi.h"
 #include "proxy/rpc.h"
-#include "proxy/rpc_kam.h"
 
-#define DUMPER_RPC_TIMEOUT 3.0
-#define DUMPER_CFG_QUIET 1.5	/* ctl handler at once, timers within ~1 s */
-#define DUMPER_WAKE_EVERY 0.1
-#define DUMPER_WAKE_FOR 3.0	/* wake-ups land on a worker at random */
-
-struct dumper {
-	struct event_base *base;
-	struct dump_parser *parser;
-	struct logtail *lt;
-	struct dumper_result *res;
-	struct event *sigint, *sigterm, *sighup;
-	bool stop;
-};
+#define DUMPER_TICK 0.05
+#define DUMPER_TRAILING 0.2	/* lines still on their way at the end */
 
 const char *
 dumper_path_name(enum dumper_path p)
@@ -92,58 +78,85 @@ static const struct logtail_ops dumper_ops = {
 	.event = on_event,
 };
 
-static void
-on_signal(evutil_socket_t sig, short what, void *arg)
-{
-	struct dumper *d = arg;
-
-	(void)what;
-	log_warnx("%s: stopping, restoring the proxy's settings",
-	    sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "SIGTERM");
-	d->stop = true;
-	d->res->interrupted = true;
-	event_base_loopbreak(d->base);
-}
-
-/* Run the loop for up to `seconds`, reading the log as it comes. */
-static void
-spin(struct dumper *d, double seconds)
-{
-	struct timeval tv = clock_tv(seconds);
-
-	event_base_loopexit(d->base, &tv);
-	event_base_dispatch(d->base);
-	logtail_poll(d->lt);
-}
-
 /*
  * In a PID namespace (a container) the proxy logs the PIDs it sees, its
  * namespace's; the journal records host PIDs. Either is the process's.
  */
 static bool
-wait_dump(struct dumper *d, size_t mark, const struct target_proc *p,
-    enum dump_pool pool, bool need_summary, double seconds)
+has(struct dumper *d, const struct target_proc *p)
 {
-	double end = clock_mono() + seconds;
+	const struct target *t = d->t;
+	size_t i;
 
-	for (;;) {
-		if (dump_parser_has(d->parser, mark, p->pid, pool,
-		    need_summary) || (p->nspid != p->pid &&
-		    dump_parser_has(d->parser, mark, p->nspid, pool,
-		    need_summary)))
+	if (p != NULL)
+		return dump_parser_has(d->parser, d->mark, p->pid, d->w.pool,
+		    d->w.sums) || (p->nspid != p->pid && dump_parser_has(
+		    d->parser, d->mark, p->nspid, d->w.pool, d->w.sums));
+	if (dump_parser_has(d->parser, d->mark, t->main.pid, d->w.pool,
+	    d->w.sums))
+		return true;
+	for (i = 0; i < t->nkids; i++)
+		if (dump_parser_has(d->parser, d->mark, t->kids[i].pid,
+		    d->w.pool, d->w.sums))
 			return true;
-		if (d->stop || clock_mono() >= end)
-			return false;
-		spin(d, 0.05);
-	}
+	return false;
 }
 
-static struct dumper_note *
-add_note(struct dumper_result *r, const struct target_proc *p)
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
 {
+	struct dumper *d = arg;
+	struct timeval tv = clock_tv(DUMPER_TICK);
+
+	(void)fd;
+	(void)what;
+	logtail_poll(d->lt);
+	d->found = d->w.cond && has(d, d->w.p);
+	if (!d->w.cond || d->found || d->stop || clock_mono() >= d->w.end) {
+		d->w.next(d);
+		return;
+	}
+	event_add(d->tick, &tv);
+}
+
+/* Wait up to seconds for p's (NULL: any process's) dump of pool since
+ * d->mark; then next, with d->found. */
+void
+dumper_wait(struct dumper *d, const struct target_proc *p,
+    enum dump_pool pool, bool sums, double seconds, dumper_step next)
+{
+	struct timeval tv = clock_tv(DUMPER_TICK);
+
+	d->w.cond = true;
+	d->w.p = p;
+	d->w.pool = pool;
+	d->w.sums = sums;
+	d->w.end = clock_mono() + seconds;
+	d->w.next = next;
+	d->found = false;
+	event_add(d->tick, &tv);
+}
+
+void
+dumper_after(struct dumper *d, double seconds, dumper_step next)
+{
+	struct timeval tv = clock_tv(seconds);
+
+	d->w.cond = false;
+	d->w.end = clock_mono() + seconds;
+	d->w.next = next;
+	d->found = false;
+	event_add(d->tick, &tv);
+}
+
+struct dumper_note *
+dumper_note_add(struct dumper *d, const struct target_proc *p)
+{
+	struct dumper_result *r = d->res;
 	struct dumper_note *n;
 
 	r->notes = xreallocarray(r->notes, r->nnotes + 1, sizeof(*r->notes));
+	d->note = r->nnotes;
 	n = &r->notes[r->nnotes++];
 	memset(n, 0, sizeof(*n));
 	n->pid = p->pid;
@@ -152,117 +165,11 @@ add_note(struct dumper_result *r, const struct target_proc *p)
 	return n;
 }
 
-/* core.psx: each process's rank (the log prefix's number) and role. */
-static void
-learn_roles(struct target *t, const char *rpc)
+/* The note of the process being asked. */
+struct dumper_note *
+dumper_note(struct dumper *d)
 {
-	struct rpc_result *res = rpc_sync(rpc, rpc_kam_req_psx(),
-	    DUMPER_RPC_TIMEOUT);
-	struct rpc_kam_procs procs;
-	size_t i;
-
-	if (rpc_kam_psx(res, &procs) != 0) {
-		log_warnx("%s", res->error);
-		rpc_result_free(res);
-		return;
-	}
-	rpc_result_free(res);
-	for (i = 0; i < procs.n; i++) {
-		struct target_proc *p = target_find(t, (pid_t)procs.procs[i].pid);
-
-		if (p == NULL)
-			continue;
-		p->rank = (int)procs.procs[i].idx;
-		free(p->role);
-		p->role = procs.procs[i].desc ? xstrdup(procs.procs[i].desc) :
-		    NULL;
-	}
-	rpc_kam_procs_clear(&procs);
-}
-
-static void
-dump_main(struct dumper *d, struct target *t, const struct dumper_opts *o)
-{
-	struct dumper_note *n = add_note(d->res, &t->main);
-	size_t mark = dump_parser_mark(d->parser);
-	char err[512];
-
-	if (target_signal(t, &t->main, SIGUSR1, err, sizeof(err)) != 0) {
-		n->problem = xstrdup(err);
-		return;
-	}
-	if (wait_dump(d, mark, &t->main, DUMP_POOL_SHM, true, o->timeout) &&
-	    (!o->pkg || wait_dump(d, mark, &t->main, DUMP_POOL_PKG, true,
-	    o->timeout)))
-		n->path = DUMPER_SIGNAL;
-	else
-		xasprintf(&n->problem, "no complete dump within %.0f s of "
-		    "SIGUSR1 (is the log right? does memlog <= debug hold?)",
-		    o->timeout);
-}
-
-static void
-dump_child(struct dumper *d, struct target *t, struct settings *s,
-    struct target_proc *p, const struct dumper_opts *o)
-{
-	struct dumper_note *n = add_note(d->res, p);
-	size_t mark = dump_parser_mark(d->parser);
-	bool receiver;
-	char err[512];
-	double end;
-	long sc;
-
-	/* the child compares it with its own PID, as its namespace sees it */
-	if (settings_set(s, "core", "mem_dump_pkg", p->nspid, err,
-	    sizeof(err)) != 0) {
-		n->problem = xstrdup(err);
-		return;
-	}
-	/* receivers serve it when a message arrives: knock at once; other
-	 * processes (timers, ctl) serve it on their own within a second */
-	receiver = p->role != NULL && strstr(p->role, "receiver") != NULL;
-	if (!receiver && wait_dump(d, mark, p, DUMP_POOL_PKG, true,
-	    DUMPER_CFG_QUIET)) {
-		n->path = DUMPER_CFG;
-		return;
-	}
-	/* nothing to knock with (a passive look): the users' own requests
-	 * wake it, if any come */
-	if (receiver && o->wake == NULL && wait_dump(d, mark, p,
-	    DUMP_POOL_PKG, true, DUMPER_CFG_QUIET)) {
-		n->path = DUMPER_CFG;
-		return;
-	}
-	/* which worker gets a message is the kernel's choice: keep knocking */
-	end = clock_mono() + DUMPER_WAKE_FOR;
-	while (o->wake != NULL && (receiver || p->role == NULL) && !d->stop &&
-	    clock_mono() < end) {
-		o->wake(o->wake_arg);
-		if (wait_dump(d, mark, p, DUMP_POOL_PKG, true,
-		    DUMPER_WAKE_EVERY)) {
-			n->path = DUMPER_CFG_WOKEN;
-			return;
-		}
-	}
-	if (d->stop)
-		return;
-	/* last resort: its own signal handler, only while it is blocked */
-	sc = target_blocked_syscall(p->pid);
-	if (sc < 0) {
-		xasprintf(&n->problem, "no dump through mem_dump_pkg, and it is "
-		    "%s: not signalled", sc == -1 ? "running (not at a safe "
-		    "point)" : "of unknown state (/proc/PID/syscall unreadable)");
-		return;
-	}
-	if (target_signal(t, p, SIGUSR1, err, sizeof(err)) != 0) {
-		n->problem = xstrdup(err);
-		return;
-	}
-	if (wait_dump(d, mark, p, DUMP_POOL_PKG, true, o->timeout))
-		n->path = DUMPER_SIGNAL;
-	else
-		xasprintf(&n->problem, "no complete dump within %.0f s of "
-		    "SIGUSR1", o->timeout);
+	return &d->res->notes[d->note];
 }
 
 void
@@ -284,24 +191,97 @@ dumper_keep_target(const struct target *t, struct dump_result *r)
 	free(pids);
 }
 
-/* The log followed, the signals caught: what every session needs. */
-static int
-session_open(struct dumper *d, struct event_base *base, struct target *t,
-    const char *logspec, struct dumper_result *res, char *err,
+/* Everything it holds but res; no callback. */
+static void
+release(struct dumper *d)
+{
+	if (d->parser != NULL)
+		dump_result_free(dump_parser_finish(d->parser));
+	if (d->mi != NULL)
+		mi_async_cancel(d->mi);
+	if (d->rpc != NULL)
+		rpc_free(d->rpc);
+	/* a settings call dropped with the rpc above */
+	if (d->s != NULL && d->s->op.busy)
+		settings_drop(d->s);
+	json_decref(d->mi_params);
+	logtail_free(d->lt);
+	event_free(d->tick);
+	free(d->addr);
+	free(d);
+}
+
+static void
+end(struct dumper *d, int status)
+{
+	dumper_done_cb cb = d->cb;
+	void *arg = d->arg;
+	char err[sizeof(d->err)];
+
+	snprintf(err, sizeof(err), "%s", status != 0 ? d->err : "");
+	release(d);
+	cb(status, err, arg);
+}
+
+static void
+trailing_read(struct dumper *d)
+{
+	d->res->dumps = dump_parser_finish(d->parser);
+	d->parser = NULL;
+	/* mem_dump_pkg fires once per change a child has not seen yet, all
+	 * reading the current value: a child idle through two requests
+	 * prints twice. The copies are alike; keep one. */
+	dump_result_keep_last(d->res->dumps);
+	dumper_keep_target(d->t, d->res->dumps);
+	end(d, 0);
+}
+
+/* Every process asked: the lines still in flight, then the dumps. */
+void
+dumper_finish(struct dumper *d)
+{
+	dumper_after(d, DUMPER_TRAILING, trailing_read);
+}
+
+/* Nothing dumped: status and err to the caller. */
+void
+dumper_fail(struct dumper *d, int status, const char *err)
+{
+	if (err != d->err)
+		snprintf(d->err, sizeof(d->err), "%s", err);
+	end(d, status);
+}
+
+struct dumper *
+dumper_start(struct event_base *base, struct target *t, struct settings *s,
+    const char *addr, const char *logspec, const struct dumper_opts *o,
+    struct dumper_result *res, dumper_done_cb cb, void *arg, char *err,
     size_t errlen)
 {
+	struct dumper *d = xcalloc(1, sizeof(*d));
+	bool osips = strcmp(t->flavour, "opensips") == 0;
 	pid_t *pids;
 	size_t i;
 
 	memset(res, 0, sizeof(*res));
-	memset(d, 0, sizeof(*d));
-	d->res = res;
 	d->base = base;
+	d->t = t;
+	d->s = osips ? NULL : s;
+	d->addr = xstrdup(addr);
+	d->o = *o;
+	d->res = res;
+	d->cb = cb;
+	d->arg = arg;
+	d->tick = event_new(base, -1, 0, on_tick, d);
 	d->parser = dump_parser_new();
-	d->lt = logtail_new(d->base, logspec, &dumper_ops, d, err, errlen);
-	if (d->lt == NULL) {
-		dump_result_free(dump_parser_finish(d->parser));
-		return EX_MD_UNAVAILABLE;
+	if ((!osips && (d->s == NULL ||
+	    (d->rpc = rpc_new(base, addr, err, errlen)) == NULL)) ||
+	    (d->lt = logtail_new(base, logspec, &dumper_ops, d, err,
+	    errlen)) == NULL) {
+		if (!osips && d->s == NULL)
+			snprintf(err, errlen, "dumper: no settings guard");
+		release(d);
+		return NULL;
 	}
 	pids = xcalloc(t->nkids + 1, sizeof(*pids));
 	pids[0] = t->main.pid;
@@ -309,244 +289,104 @@ session_open(struct dumper *d, struct event_base *base, struct target *t,
 		pids[i + 1] = t->kids[i].pid;
 	logtail_set_pids(d->lt, pids, t->nkids + 1);
 	free(pids);
-	d->sigint = evsignal_new(d->base, SIGINT, on_signal, d);
-	d->sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
-	d->sighup = evsignal_new(d->base, SIGHUP, on_signal, d);
-	event_add(d->sigint, NULL);
-	event_add(d->sigterm, NULL);
-	event_add(d->sighup, NULL);
-	return 0;
+	if (osips)
+		dumper_mi_start(d);
+	else
+		dumper_kam_start(d);
+	return d;
 }
 
-/* ok: the dumps into res; else thrown away. */
-static void
-session_close(struct dumper *d, struct target *t, bool ok)
+void
+dumper_stop(struct dumper *d)
 {
-	if (ok) {
-		spin(d, 0.2);		/* trailing lines */
-		d->res->dumps = dump_parser_finish(d->parser);
-		/* mem_dump_pkg fires once per change a child has not seen
-		 * yet, all reading the current value: a child idle through
-		 * two requests prints twice. The copies are alike; keep one. */
-		dump_result_keep_last(d->res->dumps);
-		dumper_keep_target(t, d->res->dumps);
-	} else
-		dump_result_free(dump_parser_finish(d->parser));
-	d->parser = NULL;
-	logtail_free(d->lt);
-	event_free(d->sigint);
-	event_free(d->sigterm);
-	event_free(d->sighup);
+	struct dumper_note *n;
+
+	if (d->stop)
+		return;
+	d->stop = true;
+	d->res->interrupted = true;
+	/* a reply still due is not waited for */
+	if (d->mi != NULL)
+		mi_async_cancel(d->mi);
+	d->mi = NULL;
+	if (d->rpc != NULL)
+		rpc_free(d->rpc);
+	d->rpc = NULL;
+	if (d->s != NULL && d->s->op.busy)
+		settings_drop(d->s);
+	if (d->res->nnotes > 0) {
+		n = dumper_note(d);
+		if (n->path == DUMPER_NONE && n->problem == NULL)
+			n->problem = xstrdup("interrupted before its dump came");
+	}
+	event_del(d->tick);
+	dumper_finish(d);
+}
+
+void
+dumper_cancel(struct dumper *d)
+{
+	if (d != NULL)
+		release(d);
+}
+
+/* dumper_run's loop */
+struct dumper_run {
+	struct event_base *base;
+	struct dumper *d;
+	bool done;
+	int status;
+	char *err;
+	size_t errlen;
+};
+
+static void
+run_done(int status, const char *err, void *arg)
+{
+	struct dumper_run *r = arg;
+
+	r->done = true;
+	r->d = NULL;
+	r->status = status;
+	snprintf(r->err, r->errlen, "%s", err);
+	event_base_loopbreak(r->base);
+}
+
+static void
+run_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct dumper_run *r = arg;
+
+	(void)what;
+	log_warnx("%s: stopping, restoring the proxy's settings",
+	    sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "SIGTERM");
+	if (r->d != NULL)
+		dumper_stop(r->d);
 }
 
 int
 dumper_run(struct event_base *base, struct target *t, struct settings *s,
-    const char *logspec, const struct dumper_opts *o,
+    const char *addr, const char *logspec, const struct dumper_opts *o,
     struct dumper_result *res, char *err, size_t errlen)
 {
-	struct dumper d;
-	int64_t debug, memlog, cur;
-	size_t i;
-	int summary, r;
-
-	if ((r = session_open(&d, base, t, logspec, res, err, errlen)) != 0)
-		return r;
-	learn_roles(t, s->rpc);
-
-	/* dumps print at level memlog, visible only when memlog <= debug */
-	if (settings_get(s, "core", "debug", &debug, err, errlen) != 0 ||
-	    settings_get(s, "core", "memlog", &memlog, err, errlen) != 0)
-		goto fail;
-	if (memlog > debug && settings_set(s, "core", "memlog", debug, err,
-	    errlen) != 0)
-		goto fail;
-	/* summaries (4, 8) are cheap; the status header without its fragment
-	 * list (short, 16) gives the totals; a full status is opt-in */
-	summary = (o->full ? 0 : 16) | 1 | 4 | (o->shm ? 2 | 8 : 0);
-	/* every cfg change leaves the old block in shm until all processes
-	 * have updated: a repeated dump changes nothing it need not */
-	if (settings_get(s, "core", "mem_summary", &cur, err, errlen) != 0 ||
-	    (cur != summary && settings_set(s, "core", "mem_summary", summary,
-	    err, errlen) != 0))
-		goto fail;
-	if (o->shm)
-		dump_main(&d, t, o);
-	for (i = 0; o->pkg && !d.stop && i < t->nkids; i++)
-		dump_child(&d, t, s, &t->kids[i], o);
-	session_close(&d, t, true);
-	return 0;
-fail:
-	session_close(&d, t, false);
-	return EX_MD_UNAVAILABLE;
-}
-
-/*
- * OpenSIPS prints a dump at the log level its MI command gives, and only
- * if that level is within the process's own: the lowest of its
- * processes' levels is seen by all, so nothing on the proxy is changed.
- */
-static int
-mi_level(const char *mi, int *level, char *err, size_t errlen)
-{
-	struct mi_reply r;
-	const json_t *p;
-	size_t i;
-	bool any = false;
-
-	if (mi_call(mi, "log_level", NULL, DUMPER_RPC_TIMEOUT, &r) != 0) {
-		snprintf(err, errlen, "%s", r.error);
-		mi_reply_clear(&r);
-		return -1;
-	}
-	json_array_foreach(json_object_get(r.result, "Processes"), i, p) {
-		const json_t *l = json_object_get(p, "Log level");
-
-		if (json_is_integer(l) && (!any || json_integer_value(l) <
-		    *level)) {
-			*level = (int)json_integer_value(l);
-			any = true;
-		}
-	}
-	mi_reply_clear(&r);
-	if (!any)
-		snprintf(err, errlen, "%s: log_level: no process's level in "
-		    "its reply", mi);
-	return any ? 0 : -1;
-}
-
-/* OpenSIPS's ps: each process's rank (ID) and role (Type). */
-static void
-mi_roles(struct target *t, const char *mi)
-{
-	struct mi_reply r;
-	const json_t *p;
+	struct dumper_run r = { .base = base, .err = err, .errlen = errlen };
+	int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct event *ev[3];
 	size_t i;
 
-	if (mi_call(mi, "ps", NULL, DUMPER_RPC_TIMEOUT, &r) != 0) {
-		log_warnx("%s", r.error);
-		mi_reply_clear(&r);
-		return;
-	}
-	json_array_foreach(json_object_get(r.result, "Processes"), i, p) {
-		struct target_proc *tp = target_find(t, (pid_t)
-		    json_integer_value(json_object_get(p, "PID")));
-		const char *type = json_string_value(json_object_get(p,
-		    "Type"));
-
-		if (tp == NULL || type == NULL)
-			continue;
-		tp->rank = (int)json_integer_value(json_object_get(p, "ID"));
-		free(tp->role);
-		tp->role = xstrdup(type);
-	}
-	mi_reply_clear(&r);
-}
-
-/* One MI command by its 3.x name, or 4.0's where the old one is gone. */
-static int
-mi_dump_call(const char *mi, const char *old, const char *new,
-    json_t *params, char *err, size_t errlen, bool *unable)
-{
-	struct mi_reply r;
-	int st;
-
-	*unable = false;
-	json_incref(params);
-	if ((st = mi_call(mi, old, params, DUMPER_RPC_TIMEOUT, &r)) != 0 &&
-	    r.no_method) {
-		mi_reply_clear(&r);
-		json_incref(params);
-		st = mi_call(mi, new, params, DUMPER_RPC_TIMEOUT, &r);
-	}
-	json_decref(params);
-	if (st != 0)
-		snprintf(err, errlen, "%s", r.error);
-	/* a process without OpenSIPS's IPC (the attendant, the MI
-	 * listeners) cannot be asked: it says so */
-	*unable = st != 0 && strstr(r.error, "does not support") != NULL;
-	mi_reply_clear(&r);
-	return st;
-}
-
-/* The dump of pool from any of the proxy's processes since mark. */
-static bool
-any_has(struct dumper *d, size_t mark, struct target *t, enum dump_pool pool,
-    bool sums, double seconds)
-{
-	double end = clock_mono() + seconds;
-	size_t i;
-
-	for (;;) {
-		if (dump_parser_has(d->parser, mark, t->main.pid, pool, sums))
-			return true;
-		for (i = 0; i < t->nkids; i++)
-			if (dump_parser_has(d->parser, mark, t->kids[i].pid,
-			    pool, sums))
-				return true;
-		if (d->stop || clock_mono() >= end)
-			return false;
-		spin(d, 0.05);
-	}
-}
-
-int
-dumper_run_mi(struct event_base *base, struct target *t, const char *mi,
-    const char *logspec, const struct dumper_opts *o,
-    struct dumper_result *res, char *err, size_t errlen)
-{
-	struct dumper d;
-	struct dumper_note *n;
-	size_t i, mark;
-	int level = 0, r;
-	/* only a *_DBG allocator prints the sites' summary */
-	bool unable, sums = t->shm_alloc != NULL &&
-	    strstr(t->shm_alloc, "_DBG") != NULL;
-
-	if (mi_level(mi, &level, err, errlen) != 0)
+	r.d = dumper_start(base, t, s, addr, logspec, o, res, run_done, &r,
+	    err, errlen);
+	if (r.d == NULL)
 		return EX_MD_UNAVAILABLE;
-	if ((r = session_open(&d, base, t, logspec, res, err, errlen)) != 0)
-		return r;
-	mi_roles(t, mi);
-	if (o->shm) {
-		/* the process serving the MI command prints it */
-		n = add_note(res, &t->main);
-		mark = dump_parser_mark(d.parser);
-		if (mi_dump_call(mi, "mem_shm_dump", "mem:shm_dump", json_pack(
-		    "{s:i}", "log_level", level), err, errlen, &unable) != 0)
-			n->problem = xstrdup(err);
-		else if (any_has(&d, mark, t, DUMP_POOL_SHM, sums, o->timeout))
-			n->path = DUMPER_MI;
-		else
-			xasprintf(&n->problem, "no complete shm dump within "
-			    "%.0f s of mem_shm_dump (log_level %d)", o->timeout,
-			    level);
+	for (i = 0; i < 3; i++) {
+		ev[i] = evsignal_new(base, sigs[i], run_signal, &r);
+		event_add(ev[i], NULL);
 	}
-	for (i = 0; o->pkg && !d.stop && i <= t->nkids; i++) {
-		struct target_proc *p = i == 0 ? &t->main : &t->kids[i - 1];
-
-		mark = dump_parser_mark(d.parser);
-		r = mi_dump_call(mi, "mem_pkg_dump", "mem:pkg_dump", json_pack(
-		    "{s:i, s:i}", "pid", (int)p->nspid, "log_level", level), err,
-		    errlen, &unable);
-		if (r != 0 && unable) {
-			log_info("pid %d (%s): OpenSIPS cannot dump its pkg on "
-			    "demand (no IPC there): not asked", (int)p->pid,
-			    p->role ? p->role : "?");
-			continue;
-		}
-		n = add_note(res, p);
-		if (r != 0)
-			n->problem = xstrdup(err);
-		else if (wait_dump(&d, mark, p, DUMP_POOL_PKG, sums,
-		    o->timeout))
-			n->path = DUMPER_MI;
-		else
-			xasprintf(&n->problem, "no complete pkg dump within "
-			    "%.0f s of mem_pkg_dump", o->timeout);
-	}
-	err[0] = '\0';
-	session_close(&d, t, true);
-	return 0;
+	while (!r.done)
+		event_base_loop(base, EVLOOP_ONCE);
+	for (i = 0; i < 3; i++)
+		event_free(ev[i]);
+	return r.status;
 }
 
 void

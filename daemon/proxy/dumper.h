@@ -4,8 +4,9 @@
  * handler runs in the main loop, a safe point); a child's pkg through
  * cfg mem_dump_pkg, which the child serves at its next cfg update (an idle
  * worker reaches it when a SIP message wakes it), and only as a last
- * resort by SIGUSR1 while the child is blocked in its wait call. The
- * lines are read from the proxy's own log and parsed as they arrive.
+ * resort by SIGUSR1 while the child is blocked in its wait call.
+ * OpenSIPS's come by MI commands, at a log level its processes print.
+ * The lines are read from the proxy's own log and parsed as they arrive.
  */
 #ifndef MEMDIAG_DUMPER_H
 #define MEMDIAG_DUMPER_H
@@ -54,28 +55,37 @@ struct dumper_result {
 	bool interrupted;	/* SIGINT/SIGTERM arrived */
 };
 
+struct dumper;
+/* status 0 with the dumps in res, or an exit status with err (nothing was
+ * dumped) */
+typedef void (*dumper_done_cb)(int status, const char *err, void *arg);
+
 /*
- * Run against t, changing settings only through s (the caller restores
- * them on every exit path), reading logspec (logtail_new's spelling).
- * Runs the caller's base until the dumps are in, so the caller's timers
- * (a gate's refresh) keep firing meanwhile; call it from outside that
- * base's dispatch (libevent loops do not nest). A pending loopexit may
- * end the caller's next dispatch early. 0, or an exit status with err
- * set (nothing was dumped).
+ * Take t's dumps into res on base, by t's flavour: Kamailio over its ctl
+ * socket at addr, changing settings only through s (the caller restores
+ * them on every exit path); OpenSIPS over its MI at addr (s unused).
+ * The lines are read from logspec (logtail_new's spelling). Every step
+ * is an event of base, so the caller's timers (a gate's refresh, its
+ * budget) and signals keep being served; cb runs once from the loop,
+ * and the dumper is gone after it. NULL with err when it cannot start.
+ */
+struct dumper *dumper_start(struct event_base *base, struct target *t,
+    struct settings *s, const char *addr, const char *logspec,
+    const struct dumper_opts *, struct dumper_result *res, dumper_done_cb cb,
+    void *arg, char *err, size_t errlen);
+/* Ask nothing more: res keeps what came, res->interrupted is set, and
+ * cb runs from the loop once the lines in flight are read. */
+void dumper_stop(struct dumper *);
+/* Drop it at once; cb does not run, res is left for the caller to clear. */
+void dumper_cancel(struct dumper *);
+/*
+ * The one-shot command's way: dumper_start, then base runs until cb;
+ * SIGINT, SIGTERM and SIGHUP stop it (dumper_stop). Call it from outside
+ * base's dispatch. 0, or an exit status with err set.
  */
 int dumper_run(struct event_base *base, struct target *t, struct settings *s,
-    const char *logspec, const struct dumper_opts *, struct dumper_result *,
-    char *err, size_t errlen);
-/*
- * OpenSIPS: the same dumps asked over its MI (mi: an MI address): shm
- * through mem_shm_dump, each process's pkg (o->pkg: the main process's
- * too) through mem_pkg_dump, at the lowest log level its processes log,
- * read from logspec. Nothing is changed on the proxy; no signal is sent.
- * o->wake and o->full are not used.
- */
-int dumper_run_mi(struct event_base *base, struct target *t, const char *mi,
-    const char *logspec, const struct dumper_opts *o,
-    struct dumper_result *res, char *err, size_t errlen);
+    const char *addr, const char *logspec, const struct dumper_opts *,
+    struct dumper_result *, char *err, size_t errlen);
 void dumper_result_clear(struct dumper_result *);
 const char *dumper_path_name(enum dumper_path);
 

@@ -12,6 +12,9 @@ daemon_libmemdiag_a_SOURCES += \
 	daemon/proxy/cfgtimers.h \
 	daemon/proxy/dumper.c \
 	daemon/proxy/dumper.h \
+	daemon/proxy/dumper_kam.c \
+	daemon/proxy/dumper_mi.c \
+	daemon/proxy/dumper_priv.h \
 	daemon/proxy/loghist.c \
 	daemon/proxy/loghist.h \
 	daemon/proxy/logtail.c \

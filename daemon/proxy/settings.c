@@ -107,37 +107,123 @@ settings_get(struct settings *s, const char *group, const char *name,
 	    errlen);
 }
 
-int
-settings_set(struct settings *s, const char *group, const char *name,
-    int64_t value, char *err, size_t errlen)
+static void op_done(struct settings *, int rc, int64_t value,
+    const char *err);
+
+static void
+on_set(struct rpc_result *res, void *arg)
+{
+	struct settings *s = arg;
+
+	if (rpc_kam_done(res) != 0) {
+		op_done(s, -1, 0, res->error);
+		return;
+	}
+	op_done(s, 0, s->op.value, NULL);
+}
+
+static void
+set_now(struct settings *s, struct rpc *rpc)
+{
+	rpc_call_req(rpc, rpc_kam_req_cfg_set_now_int(s->op.group, s->op.name,
+	    (int32_t)s->op.value), SETTINGS_RPC_TIMEOUT, on_set, s);
+}
+
+/* The current value: a get's answer, or the original of a first set. */
+static void
+on_get(struct rpc_result *res, void *arg)
+{
+	struct settings *s = arg;
+	char err[512];
+	int64_t v;
+	int i = s->op.i;
+
+	if (rpc_kam_cfg_int(res, &v) != 0) {
+		op_done(s, -1, 0, res->error);
+		return;
+	}
+	if (i < 0) {
+		op_done(s, 0, v, NULL);
+		return;
+	}
+	if (s->n == SETTINGS_MAX) {
+		op_done(s, -1, 0, "too many settings");
+		return;
+	}
+	/* on disk before the proxy is asked to change anything */
+	snprintf(s->v[i].group, sizeof(s->v[i].group), "%s", s->op.group);
+	snprintf(s->v[i].name, sizeof(s->v[i].name), "%s", s->op.name);
+	s->v[i].orig = v;
+	s->v[i].changed = true;
+	s->n++;
+	if (save(s, err, sizeof(err)) != 0) {
+		s->n--;
+		op_done(s, -1, 0, err);
+		return;
+	}
+	set_now(s, s->op.rpc);
+}
+
+static void
+op_done(struct settings *s, int rc, int64_t value, const char *err)
+{
+	settings_cb cb = s->op.cb;
+
+	s->op.busy = false;
+	cb(rc, value, err != NULL ? err : "", s->op.arg);
+}
+
+static void
+op_start(struct settings *s, struct rpc *rpc, const char *group,
+    const char *name, int64_t value, settings_cb cb, void *arg)
+{
+	if (s->op.busy)
+		fatalx(1, "settings: a call is in flight already");
+	s->op.busy = true;
+	snprintf(s->op.group, sizeof(s->op.group), "%s", group);
+	snprintf(s->op.name, sizeof(s->op.name), "%s", name);
+	s->op.value = value;
+	s->op.cb = cb;
+	s->op.arg = arg;
+	s->op.rpc = rpc;
+}
+
+void
+settings_drop(struct settings *s)
+{
+	s->op.busy = false;
+}
+
+void
+settings_get_async(struct settings *s, struct rpc *rpc, const char *group,
+    const char *name, settings_cb cb, void *arg)
+{
+	op_start(s, rpc, group, name, 0, cb, arg);
+	s->op.i = -1;
+	rpc_call_req(rpc, rpc_kam_req_cfg_get(group, name),
+	    SETTINGS_RPC_TIMEOUT, on_get, s);
+}
+
+void
+settings_set_async(struct settings *s, struct rpc *rpc, const char *group,
+    const char *name, int64_t value, settings_cb cb, void *arg)
 {
 	int i;
 
+	op_start(s, rpc, group, name, value, cb, arg);
 	for (i = 0; i < s->n; i++)
 		if (strcmp(s->v[i].group, group) == 0 &&
 		    strcmp(s->v[i].name, name) == 0)
 			break;
-	if (i == s->n) {
-		int64_t orig;
-
-		if (s->n == SETTINGS_MAX) {
-			snprintf(err, errlen, "too many settings");
-			return -1;
-		}
-		if (settings_get(s, group, name, &orig, err, errlen) != 0)
-			return -1;
-		snprintf(s->v[i].group, sizeof(s->v[i].group), "%s", group);
-		snprintf(s->v[i].name, sizeof(s->v[i].name), "%s", name);
-		s->v[i].orig = orig;
-		s->v[i].changed = true;
-		s->n++;
-		if (save(s, err, errlen) != 0) {
-			s->n--;
-			return -1;
-		}
+	/* known: its original is saved already */
+	if (i < s->n) {
+		s->op.i = i;
+		set_now(s, rpc);
+		return;
 	}
-	return rpc_int(s->rpc, rpc_kam_req_cfg_set_now_int(group, name,
-	    (int32_t)value), NULL, err, errlen);
+	s->op.i = s->n;
+	rpc_call_req(rpc, rpc_kam_req_cfg_get(group, name),
+	    SETTINGS_RPC_TIMEOUT, on_get, s);
 }
 
 bool

@@ -15,6 +15,13 @@
 
 #define SETTINGS_MAX 8
 
+struct rpc;
+
+/* The end of an asynchronous get or set: rc 0 with value (a get), or -1
+ * with err (nothing changed). */
+typedef void (*settings_cb)(int rc, int64_t value, const char *err,
+    void *arg);
+
 struct settings {
 	char *path;		/* the state file */
 	char *rpc;		/* where to restore them */
@@ -27,6 +34,15 @@ struct settings {
 		int64_t orig;
 		bool changed;
 	} v[SETTINGS_MAX];
+	struct {		/* the asynchronous call in flight */
+		char group[16], name[32];
+		int64_t value;
+		int i;		/* its slot in v; -1: a get */
+		settings_cb cb;
+		void *arg;
+		struct rpc *rpc;
+		bool busy;
+	} op;
 };
 
 /* A guard for target t over RPC address rpc, state kept under statedir. */
@@ -34,13 +50,20 @@ struct settings *settings_new(const char *statedir, const struct target *t,
     const char *rpc);
 /*
  * Read the current value (cfg.get), write it to the state file, then set
- * the new one (cfg.set_now_int). 0, or -1 with err (nothing changed).
+ * the new one (cfg.set_now_int), over rpc (on the caller's loop): cb runs
+ * from the loop, once. One call at a time; a call dropped by rpc_free
+ * leaves s as consistent as a refused one (a value saved before it was
+ * changed is restored like any other).
  */
-int settings_set(struct settings *, const char *group, const char *name,
-    int64_t value, char *err, size_t errlen);
-/* Current value over RPC, without changing it. */
+void settings_set_async(struct settings *, struct rpc *, const char *group,
+    const char *name, int64_t value, settings_cb cb, void *arg);
+/* Current value, without changing it: the same way, or waiting for it. */
+void settings_get_async(struct settings *, struct rpc *, const char *group,
+    const char *name, settings_cb cb, void *arg);
 int settings_get(struct settings *, const char *group, const char *name,
     int64_t *value, char *err, size_t errlen);
+/* Forget the call in flight: its rpc was freed, its cb will not run. */
+void settings_drop(struct settings *);
 /*
  * Put every changed setting back and remove the state file. true when all
  * were restored (the file stays otherwise, for the next start).
