@@ -21,7 +21,8 @@ UNIT_TESTS = \
 	tests/unit/test_conf \
 	tests/unit/test_history \
 	tests/unit/test_metrics \
-	tests/unit/test_mi
+	tests/unit/test_mi \
+	tests/unit/test_dumper
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 tests_unit_test_dump_SOURCES = tests/unit/test_dump.c tests/unit/fixture.c tests/unit/fixture.h
@@ -75,6 +76,9 @@ tests_unit_test_metrics_LDADD = $(TEST_LIBS)
 tests_unit_test_mi_SOURCES = tests/unit/test_mi.c
 tests_unit_test_mi_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_mi_LDADD = $(TEST_LIBS)
+tests_unit_test_dumper_SOURCES = tests/unit/test_dumper.c
+tests_unit_test_dumper_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_dumper_LDADD = $(TEST_LIBS)
 tests_unit_test_child_SOURCES = tests/unit/test_child.c
 tests_unit_test_child_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_child_LDADD = $(TEST_LIBS)
