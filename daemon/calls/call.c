@@ -9,11 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 
 #include "calls/call_priv.h"
+#include "lib/clock.h"
 #include "lib/exitcodes.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
@@ -26,16 +26,6 @@ static const char *const call_state_names[] = {
 };
 
 static void call_send(struct call *, const char *auth);
-
-double
-call_elapsed_ms(const struct timespec *since)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - since->tv_sec) * 1e3 +
-	    (double)(now.tv_nsec - since->tv_nsec) / 1e6;
-}
 
 static unsigned
 call_hash(const char *s)
@@ -214,7 +204,7 @@ call_answered(struct call *c, osip_message_t *resp)
 	unsigned hold = c->batch != NULL ? c->batch->p.hold_ms : 0;
 
 	if (c->batch != NULL)
-		callstat_latency(&c->batch->stat, call_elapsed_ms(&c->t0));
+		callstat_latency(&c->batch->stat, (clock_mono() - c->t0) * 1e3);
 	if (sipmsg_dialog_init(&d, resp) != 0) {
 		call_finish(c, CALLSTAT_FAILED, 200);
 		return;
@@ -445,7 +435,7 @@ call_start(struct call *c)
 	    c->flow == CALL_FLOW_CANCEL) {
 		c->method = "INVITE";
 		call_enter_state(c, CALL_S_INVITING);
-		clock_gettime(CLOCK_MONOTONIC, &c->t0);
+		c->t0 = clock_mono();
 	} else if (c->flow == CALL_FLOW_MESSAGE) {
 		c->method = "MESSAGE";
 		call_enter_state(c, CALL_S_MESSAGING);

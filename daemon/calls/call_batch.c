@@ -6,7 +6,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 
@@ -30,16 +29,15 @@ batch_on_pace(evutil_socket_t fd, short what, void *arg)
 {
 	struct call_batch *b = arg;
 	struct call_engine *e = b->eng;
-	struct timespec now;
-	double burst, wait;
+	double now, burst, wait;
 	struct call *c;
 
 	(void)fd;
 	(void)what;
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	now = clock_mono();
 	if (b->p.rate > 0) {
 		burst = b->p.rate / 50 > 1 ? b->p.rate / 50 : 1;
-		b->tokens += call_elapsed_ms(&b->last) / 1e3 * b->p.rate;
+		b->tokens += (now - b->last) * b->p.rate;
 		if (b->tokens > burst)
 			b->tokens = burst;
 	} else
@@ -61,7 +59,7 @@ batch_on_pace(evutil_socket_t fd, short what, void *arg)
 	}
 	if (b->placed == b->p.calls && b->inflight == 0) {
 		if (!b->finished++) {
-			b->elapsed_s = call_elapsed_ms(&b->start) / 1e3;
+			b->elapsed_s = (clock_mono() - b->start);
 			b->done(b, b->arg);
 		}
 		return;
@@ -102,7 +100,7 @@ call_batch_start(struct call_engine *e, const struct call_batch_params *p,
 	b->arg = arg;
 	callstat_init(&b->stat);
 	b->tokens = 1;
-	clock_gettime(CLOCK_MONOTONIC, &b->last);
+	b->last = clock_mono();
 	b->start = b->last;
 	b->pace = event_new(e->base, -1, 0, batch_on_pace, b);
 	e->batch = b;
@@ -139,7 +137,7 @@ call_batch_mix(const struct call_batch *b)
 double
 call_batch_seconds(const struct call_batch *b)
 {
-	return b->finished ? b->elapsed_s : call_elapsed_ms(&b->start) / 1e3;
+	return b->finished ? b->elapsed_s : (clock_mono() - b->start);
 }
 
 unsigned

@@ -54,7 +54,7 @@ struct call {
 	int expires;
 	int auth_tries;
 	int got_1xx;
-	struct timespec t0;		/* first INVITE */
+	double t0;		/* first INVITE (clock_mono) */
 	struct event *guard, *hold;
 	osip_message_t *bye;		/* sent when the hold time is over */
 	call_done_cb cb;		/* ping and registration */
@@ -98,7 +98,7 @@ struct call_batch {
 	struct callstat stat;
 	unsigned placed, inflight;
 	double tokens;
-	struct timespec last, start;
+	double last, start;	/* clock_mono */
 	double elapsed_s;
 	struct event *pace;
 	call_batch_cb done;
@@ -112,7 +112,6 @@ struct call *call_find(struct call_engine *, const osip_call_id_t *);
 void call_start(struct call *);
 void call_finish(struct call *, enum callstat_outcome, int code);
 void call_free(struct call *);
-double call_elapsed_ms(const struct timespec *since);
 /* Runs cb(arg, code) from the event loop, never from inside osip2. */
 void call_report(struct call_engine *, call_done_cb, void *arg, int code);
 
