@@ -54,7 +54,7 @@ gone(struct diag *d)
 static void
 resample(struct diag *d)
 {
-	if (d->sampling) {
+	if (d->sampling || px_busy(d->px)) {
 		after(d, DIAG_DUMP_RETRY, resample);
 		return;
 	}
@@ -339,15 +339,37 @@ kids_done(struct diag *d, bool ok)
 }
 
 static void
-observed(struct diag *d, bool ok)
+observe_next(struct diag *d)
 {
-	if (ok)
-		diag_observe_add(d, &d->dump.obs);
 	dumper_result_clear(&d->dump.obs);
 	if (d->dump.stopping)
 		diag_enter_state(d, DIAG_FINISH);
 	else
 		diag_observe_next(d);
+}
+
+/* An observed sample: its dumps, and shm as they left it. */
+static void
+on_observed_shm(const struct px_sample *s, void *arg)
+{
+	struct diag *d = arg;
+
+	d->sampling = false;
+	if (gone(d))
+		return;
+	if (s->err != NULL)
+		log_warnx("%s", s->err);
+	diag_observe_add(d, &d->dump.obs, s->err == NULL ? &s->shm : NULL);
+	observe_next(d);
+}
+
+static void
+observed(struct diag *d, bool ok)
+{
+	if (ok)
+		sample(d, 0, on_observed_shm);
+	else
+		observe_next(d);
 }
 
 /*

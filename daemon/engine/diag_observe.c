@@ -43,6 +43,11 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (d->obs->retry) {
+		d->obs->retry = false;
+		begin_sample(d);
+		return;
+	}
 	if (d->state != DIAG_OBSERVE)
 		return;
 	d->obs->last = !d->o->rolling &&
@@ -120,24 +125,6 @@ diag_observe_next(struct diag *d)
 	event_add(d->obs->ev, &tv);
 }
 
-/* The counters now; false when the proxy has no statistics (kex). */
-static bool
-read_counters(struct diag *d, struct growth_sample *s)
-{
-	struct px_counters c;
-	char err[512];
-	size_t i;
-
-	if (px_counters(d->px, DIAG_RPC_TIMEOUT, &c, err, sizeof(err)) != 0) {
-		log_warnx("%s", err);
-		return false;
-	}
-	for (i = 0; i < GROWTH_METHODS; i++)
-		s->requests[i] = c.requests[i];
-	s->inflight = c.inflight > 0 ? c.inflight : 0;
-	return true;
-}
-
 /*
  * A sample's counters are read as its dump begins, not after: the proxy
  * takes its snapshot when the signal arrives, and reading the dump back
@@ -146,14 +133,38 @@ read_counters(struct diag *d, struct growth_sample *s)
  * same moment.
  */
 static void
+on_counted(const struct px_sample *s, void *arg)
+{
+	struct diag *d = arg;
+	struct diag_obs *o = d->obs;
+	size_t i;
+
+	if (d->state != DIAG_OBSERVE && d->state != DIAG_PREFLIGHT)
+		return;
+	o->have_pre = s->err == NULL && s->have_counters;
+	if (s->err != NULL || s->counters_err != NULL)
+		log_warnx("%s", s->err != NULL ? s->err : s->counters_err);
+	for (i = 0; o->have_pre && i < GROWTH_METHODS; i++)
+		o->pre.requests[i] = s->counters.requests[i];
+	o->pre.inflight = s->counters.inflight > 0 ? s->counters.inflight : 0;
+	diag_enter_state(d, DIAG_DUMP);
+}
+
+static void
 begin_sample(struct diag *d)
 {
 	struct diag_obs *o = d->obs;
+	struct timeval tv = clock_tv(0.05);
 
+	/* a sample of the start-up's still on its way */
+	if (px_busy(d->px)) {
+		o->retry = true;
+		event_add(o->ev, &tv);
+		return;
+	}
 	memset(&o->pre, 0, sizeof(o->pre));
 	o->pre.t = clock_mono() - o->t0;
-	o->have_pre = read_counters(d, &o->pre);
-	diag_enter_state(d, DIAG_DUMP);
+	px_sample(d->px, PX_COUNTERS, DIAG_RPC_TIMEOUT, on_counted, d);
 }
 
 /* The pool of a dump: shm, or its process's group's pkg. SIZE_MAX: none
@@ -287,12 +298,11 @@ drop_oldest(struct diag_obs *o)
 
 /* One sample: the counters, shm, and the sites of the dumps taken. */
 void
-diag_observe_add(struct diag *d, const struct dumper_result *res)
+diag_observe_add(struct diag *d, const struct dumper_result *res,
+    const struct rpc_kam_shmmem *m)
 {
 	struct diag_obs *o = d->obs;
 	struct growth_sample *s;
-	struct rpc_kam_shmmem m;
-	char err[512];
 	size_t i, nshm = 0, npkg = 0;
 
 	if (o->n == o->cap && d->o->rolling)
@@ -313,12 +323,11 @@ diag_observe_add(struct diag *d, const struct dumper_result *res)
 		return;
 	s = &o->s[o->n];
 	*s = o->pre;
-	if (px_shm(d->px, DIAG_RPC_TIMEOUT, &m, err, sizeof(err)) == 0) {
-		s->pool_used = (double)m.used;
-		d->shm = m;
+	if (m != NULL) {
+		s->pool_used = (double)m->used;
+		d->shm = *m;
 		diag_timeline_sample(d);
-	} else
-		log_warnx("%s", err);
+	}
 	for (i = 0; i < res->dumps->ndumps; i++) {
 		const struct dump *dm = &res->dumps->dumps[i];
 

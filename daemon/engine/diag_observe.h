@@ -49,6 +49,7 @@ struct diag_obs {
 	size_t nsites;
 	double t0, interval, pool_size;
 	struct event *ev;
+	bool retry;		/* ev: px was busy, begin the sample again */
 	bool last;		/* the window is over: this is the final one */
 	struct growth_sample pre;	/* the counters read as a dump began */
 	bool have_pre;

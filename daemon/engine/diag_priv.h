@@ -226,7 +226,9 @@ void diag_dump_stop(struct diag *);
 void diag_dump_free(struct diag *);
 /* diag_observe.c */
 void diag_observe_start(struct diag *);
-void diag_observe_add(struct diag *, const struct dumper_result *);
+/* the dumps of a sample, and shm read after them (NULL: unread) */
+void diag_observe_add(struct diag *, const struct dumper_result *,
+    const struct rpc_kam_shmmem *);
 void diag_observe_next(struct diag *);
 int diag_observe_report(struct diag *);
 void diag_observe_free(struct diag *);

@@ -83,10 +83,17 @@ px_sample(struct px *px, unsigned what, double timeout, px_sample_cb cb,
 	memset(&px->s, 0, sizeof(px->s));
 	px->s.tm_current = -1;
 	px->s.tm_asked = (what & PX_TM) != 0;
+	px->s.counters.inflight = -1;
 	px->busy = true;
 	px->cb = cb;
 	px->arg = arg;
 	px->ops->sample(px, what, timeout);
+}
+
+bool
+px_busy(const struct px *px)
+{
+	return px->busy;
 }
 
 void
@@ -115,15 +122,6 @@ px_pkg(struct px *px, double timeout, struct rpc_kam_pkg_stats *st,
 {
 	memset(st, 0, sizeof(*st));
 	return px->ops->pkg(px, timeout, st, err, errlen);
-}
-
-int
-px_counters(struct px *px, double timeout, struct px_counters *c, char *err,
-    size_t errlen)
-{
-	memset(c, 0, sizeof(*c));
-	c->inflight = -1;
-	return px->ops->counters(px, timeout, c, err, errlen);
 }
 
 void

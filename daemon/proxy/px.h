@@ -4,8 +4,9 @@
  * its ctl socket; px_os.c: OpenSIPS's MI, JSON-RPC): its version, its
  * shm pool, every process's pkg, its transactions in flight, its
  * requests, and what a gate would hurt. Samples taken while the
- * diagnosis runs go through the caller's loop (px_sample); the rest,
- * asked before anything is gated or after it opened, are synchronous.
+ * diagnosis runs (shm, tm, pkg, the request counters) go through the
+ * caller's loop (px_sample); the rest, asked before anything is gated or
+ * after it opened, are synchronous.
  */
 #ifndef MEMDIAG_PROXY_PX_H
 #define MEMDIAG_PROXY_PX_H
@@ -22,6 +23,14 @@
 struct event_base;
 struct px;
 
+/* The requests it received, for the observed diagnosis: cumulative, per
+ * method as px_methods() names them, the last one the rest. */
+#define PX_METHODS 6
+struct px_counters {
+	double requests[PX_METHODS];
+	double inflight;	/* transactions in flight; -1: unknown */
+};
+
 /* One sample (px_sample): shm always; the rest as asked. */
 struct px_sample {
 	const char *err;	/* shm could not be read: why; else NULL */
@@ -31,20 +40,17 @@ struct px_sample {
 	bool no_tm;		/* the proxy has no tm module */
 	bool have_pkg;
 	struct rpc_kam_pkg_stats pkg;	/* px owns it: copy what you keep */
+	bool have_counters;
+	struct px_counters counters;
+	/* why there are none (Kamailio without kex); else NULL */
+	const char *counters_err;
 };
 
 #define PX_TM 0x1
 #define PX_PKG 0x2
+#define PX_COUNTERS 0x4
 
 typedef void (*px_sample_cb)(const struct px_sample *, void *arg);
-
-/* The requests it received, for the observed diagnosis: cumulative, per
- * method as px_methods() names them, the last one the rest. */
-#define PX_METHODS 6
-struct px_counters {
-	double requests[PX_METHODS];
-	double inflight;	/* transactions in flight; -1: unknown */
-};
 
 /* What a gate would hurt. */
 struct px_harm {
@@ -73,18 +79,17 @@ const char *px_flavour(const struct px *);
  * ("request"), the others stay 0. Static. */
 const char *const *px_methods(const struct px *);
 
-/* shm now, and the rest of what is asked; cb runs from the loop. */
+/* shm now, and the rest of what is asked; cb runs from the loop. One
+ * at a time: px_busy says whether one is on its way. */
 void px_sample(struct px *, unsigned what, double timeout, px_sample_cb cb,
     void *arg);
+bool px_busy(const struct px *);
 
 /* Synchronous: 0, or -1 with err naming the address and the call. */
 char *px_version(struct px *, double timeout, char *err, size_t errlen);
 int px_shm(struct px *, double timeout, struct rpc_kam_shmmem *,
     char *err, size_t errlen);
 int px_pkg(struct px *, double timeout, struct rpc_kam_pkg_stats *,
-    char *err, size_t errlen);
-/* -1 with err when it keeps no counters (Kamailio without kex). */
-int px_counters(struct px *, double timeout, struct px_counters *,
     char *err, size_t errlen);
 /* Active calls and registrations expiring within budget seconds; never
  * fails: what it cannot tell is said in why_*. */

@@ -26,7 +26,13 @@ struct kam {
 	struct rpc *rpc;
 	unsigned what;
 	double timeout;
+	int group;		/* PX_COUNTERS: the statistics group asked */
+	double all;		/* core:rcv_requests */
 };
+
+static void counters_ask(struct kam *);
+static void stat_vals(const struct binrpc_val *, size_t, struct px_counters *,
+    double *);
 
 static void *
 kam_open(struct px *px, char *err, size_t errlen)
@@ -50,6 +56,61 @@ kam_close(void *priv)
 	free(k);
 }
 
+/* The sample's last part, when asked: core: (kex) for the requests,
+ * then tmx: for those in flight. */
+static void
+on_counters(struct rpc_result *res, void *arg)
+{
+	struct kam *k = arg;
+	struct px_sample *s = &k->px->s;
+	double sum = 0;
+	size_t i;
+
+	if (res->status == RPC_OK && res->reply != NULL) {
+		stat_vals(res->reply->vals, res->reply->nvals, &s->counters,
+		    &k->all);
+		if (k->group == 0)
+			s->have_counters = true;
+	} else if (k->group == 0) {
+		snprintf(k->px->cerr, sizeof(k->px->cerr), "%s: no request "
+		    "counters (is kex loaded?)", res->error ? res->error :
+		    "stats.get_statistics");
+		s->counters_err = k->px->cerr;
+	}
+	if (++k->group < 2) {
+		counters_ask(k);
+		return;
+	}
+	for (i = 0; i < PX_METHODS - 1; i++)
+		sum += s->counters.requests[i];
+	s->counters.requests[PX_METHODS - 1] = k->all > sum ? k->all - sum :
+	    0;
+	if (!s->have_counters)
+		memset(&s->counters, 0, sizeof(s->counters));
+	px_sample_done(k->px);
+}
+
+static void
+counters_ask(struct kam *k)
+{
+	static const char *const groups[] = { "core:", "tmx:" };
+	struct binrpc_req *req = binrpc_req_new("stats.get_statistics");
+
+	binrpc_req_add_str(req, groups[k->group]);
+	rpc_call_req(k->rpc, req, k->timeout, on_counters, k);
+}
+
+static void
+counters_or_done(struct kam *k)
+{
+	if (k->what & PX_COUNTERS) {
+		k->group = 0;
+		k->all = -1;
+		counters_ask(k);
+	} else
+		px_sample_done(k->px);
+}
+
 static void
 on_pkg(struct rpc_result *res, void *arg)
 {
@@ -59,7 +120,7 @@ on_pkg(struct rpc_result *res, void *arg)
 		k->px->s.have_pkg = true;
 	else
 		log_debug("%s", res->error);
-	px_sample_done(k->px);
+	counters_or_done(k);
 }
 
 static void
@@ -69,7 +130,7 @@ pkg_or_done(struct kam *k)
 		rpc_call_req(k->rpc, rpc_kam_req_pkg_stats(), k->timeout,
 		    on_pkg, k);
 	else
-		px_sample_done(k->px);
+		counters_or_done(k);
 }
 
 static void
@@ -186,38 +247,6 @@ stat_vals(const struct binrpc_val *v, size_t n, struct px_counters *c,
 		else if (v[i].type == BINRPC_ARRAY ||
 		    v[i].type == BINRPC_STRUCT)
 			stat_vals(v[i].u.list.v, v[i].u.list.n, c, all);
-}
-
-/* core: (kex) for the requests, tmx: for those in flight */
-static int
-kam_counters(struct px *px, double timeout, struct px_counters *c,
-    char *err, size_t errlen)
-{
-	static const char *const groups[] = { "core:", "tmx:" };
-	double all = -1, sum = 0;
-	size_t g, i;
-	int st = -1;
-
-	for (g = 0; g < 2; g++) {
-		struct binrpc_req *req = binrpc_req_new("stats.get_statistics");
-		struct rpc_result *r;
-
-		binrpc_req_add_str(req, groups[g]);
-		r = rpc_sync(px->addr, req, timeout);
-		if (r->status == RPC_OK && r->reply != NULL) {
-			stat_vals(r->reply->vals, r->reply->nvals, c, &all);
-			if (g == 0)
-				st = 0;
-		} else if (g == 0)
-			snprintf(err, errlen, "%s: no request counters (is "
-			    "kex loaded?)", r->error ? r->error :
-			    "stats.get_statistics");
-		rpc_result_free(r);
-	}
-	for (i = 0; i < PX_METHODS - 1; i++)
-		sum += c->requests[i];
-	c->requests[PX_METHODS - 1] = all > sum ? all - sum : 0;
-	return st;
 }
 
 /* Registrations whose contacts expire within the budget (ul.dump). */
@@ -344,7 +373,6 @@ const struct px_ops px_kam_ops = {
 	.version = kam_version,
 	.shm = kam_shm,
 	.pkg = kam_pkg,
-	.counters = kam_counters,
 	.harm = kam_harm,
 	.peers = kam_peers,
 	.about = kam_about,

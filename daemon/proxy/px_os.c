@@ -147,6 +147,24 @@ tm_of(const json_t *stats, struct px_sample *s)
 		s->no_tm = true;	/* no tm: nothing to wait for */
 }
 
+/* core:rcv_requests, tm:inuse_transactions (none without tm) */
+static void
+counters_of(struct px *px, const json_t *stats)
+{
+	struct px_counters *c = &px->s.counters;
+	double req, fl;
+
+	if (!num(stats, "core:rcv_requests", &req)) {
+		snprintf(px->cerr, sizeof(px->cerr), "%s: get_statistics: no "
+		    "core:rcv_requests", px->addr);
+		px->s.counters_err = px->cerr;
+		return;
+	}
+	c->requests[PX_METHODS - 1] = req;
+	c->inflight = num(stats, "tm:inuse_transactions", &fl) ? fl : -1;
+	px->s.have_counters = true;
+}
+
 static void
 on_ps(struct mi_reply *r, void *arg)
 {
@@ -182,6 +200,8 @@ on_stats(struct mi_reply *r, void *arg)
 	}
 	if (o->what & PX_TM)
 		tm_of(r->result, &px->s);
+	if (o->what & PX_COUNTERS)
+		counters_of(px, r->result);
 	if (o->what & PX_PKG) {
 		o->stats = json_incref(r->result);
 		o->call = mi_call_async(px->base, px->addr, "ps", NULL,
@@ -199,8 +219,10 @@ os_sample(struct px *px, unsigned what, double timeout)
 
 	o->what = what;
 	o->timeout = timeout;
-	if (what & PX_TM)
+	if (what & (PX_TM | PX_COUNTERS))
 		json_array_append_new(groups, json_string("tm:"));
+	if (what & PX_COUNTERS)
+		json_array_append_new(groups, json_string("core:"));
 	if (what & PX_PKG)
 		json_array_append_new(groups, json_string("pkmem:"));
 	o->call = mi_call_async(px->base, px->addr, "get_statistics",
@@ -226,25 +248,21 @@ os_version(struct px *px, double timeout, char *err, size_t errlen)
 	return out;
 }
 
-/* get_statistics of one or two groups: the flat object of
- * "group:name": value, or NULL with err */
+/* get_statistics of a group: the flat object of "group:name": value, or
+ * NULL with err */
 static json_t *
-stats(struct px *px, const char *g1, const char *g2, double timeout,
-    char *err, size_t errlen)
+stats(struct px *px, const char *group, double timeout, char *err,
+    size_t errlen)
 {
-	json_t *groups = json_pack("[s]", g1);
-
-	if (g2 != NULL)
-		json_array_append_new(groups, json_string(g2));
-	return mi_result(px->addr, "get_statistics", json_pack("{s:o}",
-	    "statistics", groups), timeout, err, errlen);
+	return mi_result(px->addr, "get_statistics", json_pack("{s:[s]}",
+	    "statistics", group), timeout, err, errlen);
 }
 
 static int
 os_shm(struct px *px, double timeout, struct rpc_kam_shmmem *m, char *err,
     size_t errlen)
 {
-	json_t *s = stats(px, "shmem:", NULL, timeout, err, errlen);
+	json_t *s = stats(px, "shmem:", timeout, err, errlen);
 	int r;
 
 	if (s == NULL)
@@ -263,7 +281,7 @@ os_pkg(struct px *px, double timeout, struct rpc_kam_pkg_stats *st,
 	json_t *st_all, *ps;
 	int r = -1;
 
-	if ((st_all = stats(px, "pkmem:", NULL, timeout, err, errlen)) ==
+	if ((st_all = stats(px, "pkmem:", timeout, err, errlen)) ==
 	    NULL)
 		return -1;
 	if ((ps = mi_result(px->addr, "ps", NULL, timeout, err, errlen)) !=
@@ -277,28 +295,6 @@ os_pkg(struct px *px, double timeout, struct rpc_kam_pkg_stats *st,
 	}
 	json_decref(st_all);
 	return r;
-}
-
-/* core:rcv_requests, tm:inuse_transactions (none without tm) */
-static int
-os_counters(struct px *px, double timeout, struct px_counters *c, char *err,
-    size_t errlen)
-{
-	json_t *s = stats(px, "core:", "tm:", timeout, err, errlen);
-	double req, fl;
-
-	if (s == NULL)
-		return -1;
-	if (!num(s, "core:rcv_requests", &req)) {
-		snprintf(err, errlen, "%s: get_statistics: no "
-		    "core:rcv_requests", px->addr);
-		json_decref(s);
-		return -1;
-	}
-	c->requests[PX_METHODS - 1] = req;
-	c->inflight = num(s, "tm:inuse_transactions", &fl) ? fl : -1;
-	json_decref(s);
-	return 0;
 }
 
 /* ul_dump's "Expires": seconds left, or a word (permanent, expired) */
@@ -331,7 +327,7 @@ os_harm(struct px *px, unsigned budget, struct px_harm *h)
 	json_t *v;
 	double active, early;
 
-	if ((v = stats(px, "dialog:", NULL, 3.0, h->why_dialogs,
+	if ((v = stats(px, "dialog:", 3.0, h->why_dialogs,
 	    sizeof(h->why_dialogs))) != NULL) {
 		if (num(v, "dialog:active_dialogs", &active)) {
 			h->dialogs_known = true;
@@ -421,7 +417,6 @@ const struct px_ops px_os_ops = {
 	.version = os_version,
 	.shm = os_shm,
 	.pkg = os_pkg,
-	.counters = os_counters,
 	.harm = os_harm,
 	.peers = os_peers,
 	.about = os_about,

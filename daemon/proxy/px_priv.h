@@ -16,8 +16,6 @@ struct px_ops {
 	    size_t);
 	int (*pkg)(struct px *, double, struct rpc_kam_pkg_stats *, char *,
 	    size_t);
-	int (*counters)(struct px *, double, struct px_counters *, char *,
-	    size_t);
 	void (*harm)(struct px *, unsigned budget, struct px_harm *);
 	char **(*peers)(struct px *, size_t *n);
 	json_t *(*about)(struct px *);
@@ -34,6 +32,7 @@ struct px {
 	px_sample_cb cb;
 	void *arg;
 	char err[512];		/* s.err points here */
+	char cerr[512];		/* s.counters_err */
 };
 
 extern const struct px_ops px_kam_ops, px_os_ops;

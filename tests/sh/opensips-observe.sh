@@ -27,6 +27,8 @@ observe() {	# NAME WANT [opensips args]: start, call, observe 60 s
 	    "$OSIPS_PID" --passive --observe 60 --json --state-dir "$T_TMP/s" \
 	    --run-dir "$T_TMP/r"
 	jq -c '{verdict, reason}' "$T_TMP/out" | cut -c1-300 | sed 's/^/    /'
+	jq -c '.pools[] | {pool, process, verdict}' "$T_TMP/out" |
+	    sed 's/^/    /'
 	jq -c '{inflight: .pools[0].series.inflight}' "$T_TMP/out" |
 	    sed 's/^/    /'
 	# a suspect's own series, to tell a false leak's cause afterwards
