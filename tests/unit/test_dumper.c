@@ -109,24 +109,32 @@ fake_target(struct target *t, const char *flavour, pid_t kids[2])
 	t->kids[1].pid = t->kids[1].nspid = kids[1];
 }
 
-/* One pass against the silent proxy; stop_after < 0: never stopped. */
+/*
+ * One pass against a silent proxy of flavour (its address in addr);
+ * stop_after < 0: never stopped. *sp: Kamailio's settings guard.
+ */
 static void
-one_pass(const char *flavour, const char *addr, double stop_after,
-    struct run *r, struct dumper_result *res, struct settings **sp)
+one_pass(const char *flavour, double stop_after, struct run *r,
+    struct dumper_result *res, struct settings **sp, char *addr,
+    size_t addrlen)
 {
 	struct dumper_opts o = { .shm = true, .pkg = true, .timeout = 2 };
 	pid_t kids[2] = { getpid() + 1, getpid() + 2 };
 	struct timeval every = clock_tv(0.05), stop = clock_tv(stop_after);
+	bool kam = strcmp(flavour, "kamailio") == 0;
 	char logpath[128], err[512];
 	struct target t;
 	FILE *f;
+	int fd;
 
+	snprintf(addr, addrlen, "%s:%s/%s.sock", kam ? "unix" : "dgram", dir,
+	    flavour);
+	fd = silent(kam ? SOCK_STREAM : SOCK_DGRAM, strchr(addr, ':') + 1);
 	snprintf(logpath, sizeof(logpath), "%s/proxy.log", dir);
 	assert_non_null(f = fopen(logpath, "w"));
 	fclose(f);
 	fake_target(&t, flavour, kids);
-	*sp = strcmp(flavour, "kamailio") == 0 ? settings_new(dir, &t, addr) :
-	    NULL;
+	*sp = kam ? settings_new(dir, &t, addr) : NULL;
 	memset(r, 0, sizeof(*r));
 	r->base = event_base_new();
 	r->tick = event_new(r->base, -1, EV_PERSIST, on_tick, r);
@@ -148,6 +156,8 @@ one_pass(const char *flavour, const char *addr, double stop_after,
 	event_free(r->tick);
 	event_base_free(r->base);
 	free(t.kids);
+	close(fd);
+	unlink(strchr(addr, ':') + 1);
 	unlink(logpath);
 }
 
@@ -158,12 +168,9 @@ test_kam_stop(void **state)
 	struct settings *s;
 	char addr[128], err[256];
 	struct run r;
-	int fd;
 
 	(void)state;
-	snprintf(addr, sizeof(addr), "unix:%s/ctl.sock", dir);
-	fd = silent(SOCK_STREAM, addr + 5);
-	one_pass("kamailio", addr, 1.0, &r, &res, &s);
+	one_pass("kamailio", 1.0, &r, &res, &s, addr, sizeof(addr));
 	assert_int_equal(r.status, 0);
 	assert_true(res.interrupted);
 	assert_non_null(res.dumps);
@@ -178,8 +185,6 @@ test_kam_stop(void **state)
 	assert_true(r.ended - r.stopped < 0.6);
 	dumper_result_clear(&res);
 	settings_free(s);
-	close(fd);
-	unlink(addr + 5);
 }
 
 static void
@@ -189,20 +194,15 @@ test_mi_stop(void **state)
 	struct settings *s;
 	char addr[128];
 	struct run r;
-	int fd;
 
 	(void)state;
-	snprintf(addr, sizeof(addr), "dgram:%s/mi.sock", dir);
-	fd = silent(SOCK_DGRAM, addr + 6);
-	one_pass("opensips", addr, 0.5, &r, &res, &s);
+	one_pass("opensips", 0.5, &r, &res, &s, addr, sizeof(addr));
 	assert_null(s);
 	assert_int_equal(r.status, 0);
 	assert_true(res.interrupted);
 	assert_true(r.ticks >= 7);
 	assert_true(r.ended - r.stopped < 0.6);
 	dumper_result_clear(&res);
-	close(fd);
-	unlink(addr + 6);
 }
 
 /* No stop: the MI call's own deadline (3 s) ends it, with an error that
@@ -214,12 +214,9 @@ test_mi_deadline(void **state)
 	struct settings *s;
 	char addr[128];
 	struct run r;
-	int fd;
 
 	(void)state;
-	snprintf(addr, sizeof(addr), "dgram:%s/mi2.sock", dir);
-	fd = silent(SOCK_DGRAM, addr + 6);
-	one_pass("opensips", addr, -1, &r, &res, &s);
+	one_pass("opensips", -1, &r, &res, &s, addr, sizeof(addr));
 	assert_int_equal(r.status, EX_MD_UNAVAILABLE);
 	assert_non_null(strstr(r.err, addr));
 	assert_non_null(strstr(r.err, "log_level"));
@@ -227,8 +224,6 @@ test_mi_deadline(void **state)
 	assert_true(r.ticks >= (unsigned)((r.ended - r.started) / 0.05 * 0.6));
 	assert_null(res.dumps);
 	dumper_result_clear(&res);
-	close(fd);
-	unlink(addr + 6);
 }
 
 /* Dropped mid-call: no callback, the settings guard free again. */
