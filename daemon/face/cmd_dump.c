@@ -31,8 +31,6 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "proxy/dumper.h"
-#include "proxy/rpc.h"
-#include "proxy/rpc_kam.h"
 #include "proxy/settings.h"
 #include "proxy/target.h"
 #include "report/report.h"

@@ -18,7 +18,6 @@
 #include "lib/log.h"
 #include "proxy/mi.h"
 #include "proxy/rpc.h"
-#include "proxy/rpc_kam.h"
 #include "proxy/target.h"
 #include "report/report.h"
 
