@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "calls/call_priv.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
@@ -61,8 +62,7 @@ uas_retrans(evutil_socket_t fd, short what, void *arg)
 	c->uas_2xx_wait_ms *= 2;
 	if (c->uas_2xx_wait_ms > CALL_T2_MS)
 		c->uas_2xx_wait_ms = CALL_T2_MS;
-	tv.tv_sec = c->uas_2xx_wait_ms / 1000;
-	tv.tv_usec = (c->uas_2xx_wait_ms % 1000) * 1000;
+	tv = clock_tv(c->uas_2xx_wait_ms / 1e3);
 	event_add(c->uas_retrans, &tv);
 }
 

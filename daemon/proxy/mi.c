@@ -546,12 +546,11 @@ mi_call_async(struct event_base *base, const char *addr, const char *method,
 
 	a->cb = cb;
 	a->arg = arg;
-	tv.tv_sec = (time_t)timeout;
-	tv.tv_usec = (suseconds_t)((timeout - (double)tv.tv_sec) * 1e6);
+	tv = clock_tv(timeout);
 	if (wire_send(&a->w, addr, method, params, &a->out) != 0) {
 		/* the callback runs from the loop, never from here */
 		a->ev = evtimer_new(base, async_ready, a);
-		tv.tv_sec = tv.tv_usec = 0;
+		tv = clock_tv(0);
 	} else
 		a->ev = event_new(base, a->w.fd, EV_READ | EV_PERSIST,
 		    async_ready, a);

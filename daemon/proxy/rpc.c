@@ -512,7 +512,7 @@ rpc_call_req(struct rpc *rpc, struct binrpc_req *req, double timeout,
 	c->timer = evtimer_new(rpc->base, call_timer, c);
 	if (call_start(c) == -1) {
 		/* report on the next turn of the loop, not from here */
-		tv.tv_sec = tv.tv_usec = 0;
+		tv = clock_tv(0);
 	} else {
 		if (!(timeout > 0))
 			timeout = 0.001;
