@@ -315,22 +315,18 @@ dump_main(int argc, char **argv)
 	o.timeout = c.timeout;
 	o.wake = wake;
 	o.wake_arg = &c;
-	if (strcmp(t->flavour, "opensips") == 0) {
-		/* over its MI, at a level it logs: nothing to restore */
-		r = dumper_run(c.base, t, NULL, rpc, logspec, &o, &res, err,
-		    sizeof(err));
-	} else {
+	/* OpenSIPS: over its MI, at a level it logs, nothing to restore */
+	if (strcmp(t->flavour, "opensips") != 0) {
 		s = settings_new(c.statedir, t, rpc);
 		if (c.pkg)
 			open_waker(&c, t);
-		r = dumper_run(c.base, t, s, rpc, logspec, &o, &res, err,
-		    sizeof(err));
-		/* every way out of dumper_run passes here */
-		restored = settings_restore(s, rerr, sizeof(rerr));
-		if (!restored)
-			log_warnx("%s (saved in %s; the next start or memdiag "
-			    "cleanup restores it)", rerr, s->path);
 	}
+	r = dumper_run(c.base, t, s, rpc, logspec, &o, &res, err, sizeof(err));
+	/* every way out of dumper_run passes here */
+	if (s != NULL && !(restored = settings_restore(s, rerr,
+	    sizeof(rerr))))
+		log_warnx("%s (saved in %s; the next start or memdiag cleanup "
+		    "restores it)", rerr, s->path);
 	if (r != 0)
 		goto out;
 	print_result(&c, &res, restored);

@@ -85,8 +85,10 @@ on_counters(struct rpc_result *res, void *arg)
 		sum += s->counters.requests[i];
 	s->counters.requests[PX_METHODS - 1] = k->all > sum ? k->all - sum :
 	    0;
-	if (!s->have_counters)
+	if (!s->have_counters) {
 		memset(&s->counters, 0, sizeof(s->counters));
+		s->counters.inflight = -1;
+	}
 	px_sample_done(k->px);
 }
 
