@@ -36,20 +36,20 @@ chmod 755 "$T_TMP"
 chmod 1777 "$SAN"
 only=()
 [ -n "$SANITIZE_TESTS" ] && only=(TESTS="$SANITIZE_TESTS")
-(cd "$B" && ASAN_OPTIONS="detect_leaks=1:log_path=$SAN/asan:log_exe_name=1" \
+(cd "$B" && MEMDIAG_SANITIZED=1 ASAN_OPTIONS="detect_leaks=1:log_path=$SAN/asan:log_exe_name=1" \
     UBSAN_OPTIONS="print_stacktrace=1:log_path=$SAN/ubsan" \
     LSAN_OPTIONS="suppressions=$top_srcdir/tests/lib/lsan.supp" \
     make -j2 check "${only[@]}") \
     >"$T_TMP/check.log" 2>&1 || got=$?
 echo "tests under the sanitizers: $(( $(date +%s) - t0 )) s"
 grep -E "^(PASS|FAIL|SKIP|ERROR|XPASS)|^# " "$T_TMP/check.log" || true
-for f in $(grep -l -E "^(FAIL|ERROR)" "$B"/tests/*.log 2>/dev/null); do
+for f in $(grep -l -E "^(FAIL|ERROR)" "$B"/tests/*/*.log 2>/dev/null); do
 	echo "---- $f"; tail -20 "$f"
 done
 check "every test passes with the sanitized binary (make: $got)" test "$got" = 0
 check "nothing was skipped" sh -c "! grep -q '^SKIP' '$T_TMP/check.log'"
 check "the end-to-end scripts ran" sh -c \
-    "test \$(grep -c -E '^PASS: tests/(diag-e2e|dump-cmd)' '$T_TMP/check.log') = 2"
+    "test \$(grep -c -E '^PASS: tests/sh/(diag-e2e|dump-cmd)' '$T_TMP/check.log') = 2"
 for f in "$SAN"/*; do
 	[ -e "$f" ] || continue
 	echo "---- sanitizer report $f"; head -30 "$f"
