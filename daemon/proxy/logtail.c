@@ -54,7 +54,27 @@ struct logtail {
 	size_t npids;
 	/* syslog */
 	int sock;
+	/* logtail_free from inside a callback: the rest is freed once the
+	 * callback has returned to logtail_* (depth: entries in progress) */
+	int depth;
+	bool dead;
 };
+
+/* Every way in from outside (the loop, logtail_poll) enters and leaves. */
+static void
+lt_enter(struct logtail *lt)
+{
+	lt->depth++;
+}
+
+static void
+lt_leave(struct logtail *lt)
+{
+	if (--lt->depth == 0 && lt->dead) {
+		free(lt->buf);
+		free(lt);
+	}
+}
 
 static void
 lt_event(struct logtail *lt, enum logtail_event e, const char *fmt, ...)
@@ -94,6 +114,8 @@ file_drain(struct logtail *lt)
 		lt->off += n;
 		if (lt->ops->data != NULL)
 			lt->ops->data(lt->arg, lt->buf, (size_t)n);
+		if (lt->dead)
+			return;
 	}
 }
 
@@ -125,12 +147,18 @@ file_check(struct logtail *lt)
 	struct stat st, pst;
 
 	file_drain(lt);
+	if (lt->dead)
+		return;
 	if (fstat(lt->fd, &st) == 0 && st.st_size < lt->off) {
 		lt_event(lt, LOGTAIL_TRUNCATED, "%s: truncated from %lld to "
 		    "%lld bytes", lt->path, (long long)lt->off,
 		    (long long)st.st_size);
+		if (lt->dead)
+			return;
 		lt->off = 0;
 		file_drain(lt);
+		if (lt->dead)
+			return;
 	}
 	if (stat(lt->path, &pst) == -1) {
 		if (!lt->gone_reported)
@@ -142,13 +170,16 @@ file_check(struct logtail *lt)
 		return;
 	/* a new file under the name: finish the old one, then switch */
 	file_drain(lt);
+	if (lt->dead)
+		return;
 	if (file_open(lt, false) == -1) {
 		lt_event(lt, LOGTAIL_ERROR, "%s: cannot open the new file: %s",
 		    lt->path, strerror(errno));
 		return;
 	}
 	lt_event(lt, LOGTAIL_ROTATED, "%s: rotated", lt->path);
-	file_drain(lt);
+	if (!lt->dead)
+		file_drain(lt);
 }
 
 static void
@@ -160,7 +191,9 @@ file_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	while (read(fd, ibuf, sizeof(ibuf)) > 0)
 		;
+	lt_enter(lt);
 	file_check(lt);
+	lt_leave(lt);
 }
 
 static int
@@ -239,6 +272,8 @@ journal_drain(struct logtail *lt)
 		if (lt->ops->message != NULL)
 			lt->ops->message(lt->arg, pid, (const char *)d + 8,
 			    l - 8);
+		if (lt->dead)
+			return;
 	}
 	if (r < 0)
 		lt_event(lt, LOGTAIL_ERROR, "journal: %s", strerror(-r));
@@ -249,7 +284,9 @@ journal_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
+	lt_enter(arg);
 	journal_drain(arg);
+	lt_leave(arg);
 }
 
 static int
@@ -314,13 +351,12 @@ journal_new(struct logtail *lt, const char *spec, char *err, size_t errlen)
 /* ---- syslog socket ---- */
 
 static void
-syslog_cb(evutil_socket_t fd, short what, void *arg)
+syslog_drain(struct logtail *lt)
 {
-	struct logtail *lt = arg;
 	ssize_t n;
 
-	(void)what;
-	while ((n = recv(fd, lt->buf, LOGTAIL_CHUNK - 1, MSG_DONTWAIT)) > 0) {
+	while ((n = recv(lt->sock, lt->buf, LOGTAIL_CHUNK - 1,
+	    MSG_DONTWAIT)) > 0) {
 		/* rsyslog-style escaping is not ours to undo: one datagram,
 		 * one line, embedded newlines kept as the proxy sent them */
 		while (n > 0 && (lt->buf[n - 1] == '\n' || lt->buf[n - 1] == '\0'))
@@ -328,7 +364,19 @@ syslog_cb(evutil_socket_t fd, short what, void *arg)
 		lt->buf[n++] = '\n';
 		if (lt->ops->data != NULL)
 			lt->ops->data(lt->arg, lt->buf, (size_t)n);
+		if (lt->dead)
+			return;
 	}
+}
+
+static void
+syslog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	lt_enter(arg);
+	syslog_drain(arg);
+	lt_leave(arg);
 }
 
 static int
@@ -402,6 +450,7 @@ logtail_new(struct event_base *base, const char *spec,
 void
 logtail_poll(struct logtail *lt)
 {
+	lt_enter(lt);
 	switch (lt->kind) {
 	case LT_FILE:
 		file_check(lt);
@@ -410,9 +459,10 @@ logtail_poll(struct logtail *lt)
 		journal_drain(lt);
 		break;
 	case LT_SYSLOG:
-		syslog_cb(lt->sock, EV_READ, lt);
+		syslog_drain(lt);
 		break;
 	}
+	lt_leave(lt);
 }
 
 void
@@ -424,25 +474,43 @@ logtail_set_pids(struct logtail *lt, const pid_t *pids, size_t n)
 	lt->npids = n;
 }
 
+/* What it holds but its buffer and itself: closed at once, even from
+ * inside a callback (a syslog socket bound again by a diagnosis). */
+static void
+lt_release(struct logtail *lt)
+{
+	if (lt->ev != NULL)
+		event_free(lt->ev);
+	lt->ev = NULL;
+	if (lt->fd != -1)
+		close(lt->fd);
+	if (lt->ifd != -1)
+		close(lt->ifd);
+	lt->fd = lt->ifd = -1;
+	if (lt->j != NULL)
+		sd_journal_close(lt->j);
+	lt->j = NULL;
+	if (lt->sock != -1) {
+		close(lt->sock);
+		unlink(lt->path);
+	}
+	lt->sock = -1;
+	free(lt->pids);
+	free(lt->path);
+	lt->pids = NULL;
+	lt->path = NULL;
+}
+
 void
 logtail_free(struct logtail *lt)
 {
 	if (lt == NULL)
 		return;
-	if (lt->ev != NULL)
-		event_free(lt->ev);
-	if (lt->fd != -1)
-		close(lt->fd);
-	if (lt->ifd != -1)
-		close(lt->ifd);
-	if (lt->j != NULL)
-		sd_journal_close(lt->j);
-	if (lt->sock != -1) {
-		close(lt->sock);
-		unlink(lt->path);
+	lt_release(lt);
+	if (lt->depth > 0) {
+		lt->dead = true;
+		return;
 	}
-	free(lt->pids);
-	free(lt->path);
 	free(lt->buf);
 	free(lt);
 }

@@ -43,6 +43,9 @@ struct logtail *logtail_new(struct event_base *, const char *spec,
 void logtail_poll(struct logtail *);
 /* Only journal entries of these PIDs (journal sources; others ignore). */
 void logtail_set_pids(struct logtail *, const pid_t *pids, size_t n);
+/* Also from inside one of its own callbacks: nothing is delivered after
+ * it, its files and socket are closed at once (a syslog socket unlinked),
+ * the rest freed as the callback returns. */
 void logtail_free(struct logtail *);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * Unit tests of log following on real files and sockets: appended lines
  * arrive, truncation and rotation are reported and followed, a deleted
- * file is reported, a syslog socket delivers one line per datagram.
+ * file is reported, a syslog socket delivers one line per datagram, a
+ * follower may stop following from inside its own callback.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -125,7 +126,7 @@ test_file(void **state)
 static void
 test_syslog_socket(void **state)
 {
-	char dir[] = "/tmp/memdiag-test-syslog.XXXXXX", path[128], err[256];
+	char dir[] = "/tmp/memdiag-test-syslog.XXXXXX", path[100], err[256];
 	struct event_base *base = event_base_new();
 	struct sink s = { .len = 0 };
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -157,6 +158,76 @@ test_syslog_socket(void **state)
 	close(fd);
 	logtail_free(lt);
 	assert_int_equal(access(path, F_OK), -1);	/* removed */
+	rmdir(dir);
+	event_base_free(base);
+}
+
+/* A follower that stops following at its first line, from inside the
+ * callback (a run that stops on a line it saw): nothing is read after
+ * it, and what remains is freed once the callback has returned. */
+struct quitter {
+	struct logtail *lt;
+	int calls;
+};
+
+static void
+quit_data(void *arg, const char *buf, size_t len)
+{
+	struct quitter *q = arg;
+
+	(void)buf;
+	(void)len;
+	q->calls++;
+	logtail_free(q->lt);
+}
+
+static const struct logtail_ops quit_ops = { .data = quit_data };
+
+static void
+test_free_inside(void **state)
+{
+	char dir[] = "/tmp/memdiag-test-quit.XXXXXX", path[100], spec[160];
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct event_base *base = event_base_new();
+	struct quitter q = { 0 };
+	char err[256], big[70000];
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/proxy.log", dir);
+	append(path, "");
+	q.lt = logtail_new(base, path, &quit_ops, &q, err, sizeof(err));
+	assert_non_null(q.lt);
+	/* more than one read's worth: the drain would read on */
+	memset(big, 'x', sizeof(big) - 2);
+	big[sizeof(big) - 2] = '\n';
+	big[sizeof(big) - 1] = '\0';
+	append(path, big);
+	spin(base);
+	assert_int_equal(q.calls, 1);
+	append(path, "more\n");
+	spin(base);
+	assert_int_equal(q.calls, 1);
+	unlink(path);
+
+	/* a syslog socket is closed and unlinked at once: a diagnosis
+	 * binds it next */
+	snprintf(path, sizeof(path), "%s/log.sock", dir);
+	snprintf(spec, sizeof(spec), "syslog:%s", path);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	q.calls = 0;
+	q.lt = logtail_new(base, spec, &quit_ops, &q, err, sizeof(err));
+	assert_non_null(q.lt);
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	assert_int_equal(sendto(fd, "<30>a: one", 10, 0,
+	    (struct sockaddr *)&sun, sizeof(sun)), 10);
+	assert_int_equal(sendto(fd, "<30>a: two", 10, 0,
+	    (struct sockaddr *)&sun, sizeof(sun)), 10);
+	spin(base);
+	assert_int_equal(q.calls, 1);
+	assert_int_equal(access(path, F_OK), -1);
+	close(fd);
 	rmdir(dir);
 	event_base_free(base);
 }
@@ -268,6 +339,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_syslog_socket),
+		cmocka_unit_test(test_free_inside),
 		cmocka_unit_test(test_journal_dir),
 		cmocka_unit_test(test_errors),
 	};
