@@ -232,18 +232,6 @@ diag_wake(void *arg)
 		call_engine_ping(d->calls.eng, DIAG_WAKE_MS, ignore_ping, NULL);
 }
 
-/* own_failure's stop, from the loop: the log's tail, whose callback saw
- * the line, is freed as the run stops. */
-static void
-on_own_failure(evutil_socket_t fd, short what, void *arg)
-{
-	struct diag *d = arg;
-
-	(void)fd;
-	(void)what;
-	diag_stop(d, "%s", d->log.own_why);
-}
-
 /*
  * A memory error on one of memdiag's own calls (Debian's stock config
  * logs each request's Call-ID in its log_prefix): its calls are adding to
@@ -252,7 +240,6 @@ on_own_failure(evutil_socket_t fd, short what, void *arg)
 static void
 own_failure(struct diag *d, const char *line, size_t len)
 {
-	struct timeval now = clock_tv(0);
 	enum dump_pool pool;
 	const char *tag;
 
@@ -263,13 +250,11 @@ own_failure(struct diag *d, const char *line, size_t len)
 		return;
 	if (d->log.own_failures++ > 0)
 		return;
-	snprintf(d->log.own_why, sizeof(d->log.own_why), "the proxy failed to "
-	    "allocate %s memory for memdiag's own test traffic (\"%.*s\"): "
-	    "stopped at once, so as not to add to the exhaustion; it is out "
-	    "of memory now, run again after it recovered or with fewer "
-	    "--calls", pool == DUMP_POOL_PKG ? "pkg" : "shm",
-	    (int)(len > 160 ? 160 : len), line);
-	event_base_once(d->base, -1, EV_TIMEOUT, on_own_failure, d, &now);
+	diag_stop(d, "the proxy failed to allocate %s memory for memdiag's "
+	    "own test traffic (\"%.*s\"): stopped at once, so as not to add "
+	    "to the exhaustion; it is out of memory now, run again after it "
+	    "recovered or with fewer --calls", pool == DUMP_POOL_PKG ? "pkg" :
+	    "shm", (int)(len > 160 ? 160 : len), line);
 }
 
 static void

@@ -138,7 +138,6 @@ struct diag_quiet {
 struct diag_log {
 	struct linebuf tail_lines;	/* line by line, for memdiag's own */
 	unsigned own_failures;	/* allocation failures on its calls */
-	char own_why[400];	/* the first: why the run stops */
 	struct logtail *lt;
 	struct dump_parser *parser;
 	struct dump_result *errs;
