@@ -32,7 +32,8 @@
 #include "proxy/settings.h"
 #include "proxy/target.h"
 
-static char dir[64];
+#include "tmpdir.h"
+
 
 struct run {
 	struct event_base *base;
@@ -127,14 +128,14 @@ one_pass(const char *flavour, double stop_after, struct run *r,
 	FILE *f;
 	int fd;
 
-	snprintf(addr, addrlen, "%s:%s/%s.sock", kam ? "unix" : "dgram", dir,
+	snprintf(addr, addrlen, "%s:%s/%s.sock", kam ? "unix" : "dgram", tmpdir,
 	    flavour);
 	fd = silent(kam ? SOCK_STREAM : SOCK_DGRAM, strchr(addr, ':') + 1);
-	snprintf(logpath, sizeof(logpath), "%s/proxy.log", dir);
+	snprintf(logpath, sizeof(logpath), "%s/proxy.log", tmpdir);
 	assert_non_null(f = fopen(logpath, "w"));
 	fclose(f);
 	fake_target(&t, flavour, kids);
-	*sp = kam ? settings_new(dir, &t, addr) : NULL;
+	*sp = kam ? settings_new(tmpdir, &t, addr) : NULL;
 	memset(r, 0, sizeof(*r));
 	r->base = event_base_new();
 	r->tick = event_new(r->base, -1, EV_PERSIST, on_tick, r);
@@ -245,13 +246,13 @@ test_cancel(void **state)
 
 	(void)state;
 	memset(&r, 0, sizeof(r));
-	snprintf(addr, sizeof(addr), "unix:%s/ctl3.sock", dir);
-	snprintf(logpath, sizeof(logpath), "%s/proxy3.log", dir);
+	snprintf(addr, sizeof(addr), "unix:%s/ctl3.sock", tmpdir);
+	snprintf(logpath, sizeof(logpath), "%s/proxy3.log", tmpdir);
 	assert_non_null(f = fopen(logpath, "w"));
 	fclose(f);
 	fd = silent(SOCK_STREAM, addr + 5);
 	fake_target(&t, "kamailio", kids);
-	s = settings_new(dir, &t, addr);
+	s = settings_new(tmpdir, &t, addr);
 	r.base = base;
 	d = dumper_start(base, &t, s, addr, logpath, &o, &res, on_done, &r,
 	    err, sizeof(err));
@@ -288,8 +289,8 @@ test_bad_start(void **state)
 
 	(void)state;
 	fake_target(&t, "kamailio", kids);
-	s = settings_new(dir, &t, "unix:/nonexistent/ctl");
-	snprintf(logpath, sizeof(logpath), "%s/no/such/dir/log", dir);
+	s = settings_new(tmpdir, &t, "unix:/nonexistent/ctl");
+	snprintf(logpath, sizeof(logpath), "%s/no/such/tmpdir/log", tmpdir);
 	assert_null(dumper_start(base, &t, s, "unix:/nonexistent/ctl",
 	    logpath, &o, &res, on_done, &r, err, sizeof(err)));
 	assert_non_null(strstr(err, logpath));
@@ -300,21 +301,6 @@ test_bad_start(void **state)
 	settings_free(s);
 	event_base_free(base);
 	free(t.kids);
-}
-
-static int
-setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/test_dumper.XXXXXX");
-	return mkdtemp(dir) == NULL;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	return rmdir(dir);
 }
 
 int
@@ -330,5 +316,5 @@ main(void)
 
 	log_init("test_dumper", -1);
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

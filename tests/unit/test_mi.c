@@ -29,7 +29,8 @@
 #include "lib/log.h"
 #include "proxy/mi.h"
 
-static char dir[64];
+#include "tmpdir.h"
+
 
 /* What the fake server answers to a request for method m. */
 static char *
@@ -95,7 +96,7 @@ fifo_server(const char *path, const char *reply_dir, int requests)
 			_exit(2);
 		*json++ = '\0';
 		name = line + 1;
-		snprintf(rpath, sizeof(rpath), "%s%s", reply_dir, name);
+		snprintf(rpath, sizeof(rpath), "%.300s%.200s", reply_dir, name);
 		if ((ans = answer(json)) == NULL)
 			continue;
 		if ((fd = open(rpath, O_WRONLY)) == -1)
@@ -185,12 +186,12 @@ calls(const char *addr)
 static void
 test_fifo(void **state)
 {
-	char path[128], addr[256], rdir[128];
+	char path[128], addr[272], rdir[128];
 	pid_t pid;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/opensips_fifo", dir);
-	snprintf(rdir, sizeof(rdir), "%s/replies/", dir);
+	snprintf(path, sizeof(path), "%s/opensips_fifo", tmpdir);
+	snprintf(rdir, sizeof(rdir), "%s/replies/", tmpdir);
 	assert_int_equal(mkdir(rdir, 0700), 0);
 	pid = fifo_server(path, rdir, 5);
 	snprintf(addr, sizeof(addr), "fifo:%s,%s", path, rdir);
@@ -208,7 +209,7 @@ test_dgram(void **state)
 	pid_t pid;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/opensips.sock", dir);
+	snprintf(path, sizeof(path), "%s/opensips.sock", tmpdir);
 	pid = dgram_server(path, 5);
 	snprintf(addr, sizeof(addr), "dgram:%s", path);
 	calls(addr);
@@ -223,18 +224,18 @@ test_unreachable(void **state)
 	char addr[256], err[256];
 
 	(void)state;
-	snprintf(addr, sizeof(addr), "dgram:%s/nobody.sock", dir);
+	snprintf(addr, sizeof(addr), "dgram:%s/nobody.sock", tmpdir);
 	assert_int_equal(mi_call(addr, "version", NULL, 1.0, &r), -1);
 	assert_non_null(strstr(r.error, "nobody listens"));
 	mi_reply_clear(&r);
 	/* a FIFO nobody reads */
-	snprintf(addr, sizeof(addr), "%s/lonely_fifo", dir);
+	snprintf(addr, sizeof(addr), "%s/lonely_fifo", tmpdir);
 	assert_int_equal(mkfifo(addr, 0600), 0);
-	snprintf(addr, sizeof(addr), "fifo:%s/lonely_fifo", dir);
+	snprintf(addr, sizeof(addr), "fifo:%s/lonely_fifo", tmpdir);
 	assert_int_equal(mi_call(addr, "version", NULL, 1.0, &r), -1);
 	assert_non_null(strstr(r.error, "nobody reads the FIFO"));
 	mi_reply_clear(&r);
-	snprintf(addr, sizeof(addr), "%s/lonely_fifo", dir);
+	snprintf(addr, sizeof(addr), "%s/lonely_fifo", tmpdir);
 	unlink(addr);
 	/* spellings */
 	assert_false(mi_addr_ok("unix:/x", err, sizeof(err)));
@@ -284,7 +285,7 @@ async_calls(const char *addr)
 
 	version.in_call = silent.in_call = cancelled.in_call = bad.in_call =
 	    &in_call;
-	snprintf(nobody, sizeof(nobody), "dgram:%s/nobody.sock", dir);
+	snprintf(nobody, sizeof(nobody), "dgram:%s/nobody.sock", tmpdir);
 	in_call = true;
 	mi_call_async(base, addr, "version", NULL, 2.0, on_reply, &version);
 	mi_call_async(base, addr, "silent", NULL, 0.3, on_reply, &silent);
@@ -309,19 +310,19 @@ async_calls(const char *addr)
 static void
 test_async(void **state)
 {
-	char path[128], addr[256], rdir[128];
+	char path[128], addr[272], rdir[128];
 	pid_t pid;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/async.sock", dir);
+	snprintf(path, sizeof(path), "%s/async.sock", tmpdir);
 	pid = dgram_server(path, 3);
 	snprintf(addr, sizeof(addr), "dgram:%s", path);
 	async_calls(addr);
 	reap(pid);
 	unlink(path);
 	/* the FIFO: one request at a time, as mi_fifo reads them */
-	snprintf(path, sizeof(path), "%s/async_fifo", dir);
-	snprintf(rdir, sizeof(rdir), "%s/areplies/", dir);
+	snprintf(path, sizeof(path), "%s/async_fifo", tmpdir);
+	snprintf(rdir, sizeof(rdir), "%s/areplies/", tmpdir);
 	assert_int_equal(mkdir(rdir, 0700), 0);
 	pid = fifo_server(path, rdir, 3);
 	snprintf(addr, sizeof(addr), "fifo:%s,%s", path, rdir);
@@ -329,21 +330,6 @@ test_async(void **state)
 	reap(pid);
 	assert_int_equal(rmdir(rdir), 0);
 	unlink(path);
-}
-
-static int
-setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/test_mi.XXXXXX");
-	return mkdtemp(dir) == NULL;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	return rmdir(dir);
 }
 
 int
@@ -358,5 +344,5 @@ main(void)
 
 	log_init("test_mi", -1);
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

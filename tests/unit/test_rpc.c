@@ -25,6 +25,8 @@
 #include "proxy/binrpc.h"
 #include "proxy/rpc.h"
 
+#include "tmpdir.h"
+
 enum fake_mode { FAKE_OK, FAKE_SILENT, FAKE_CLOSE, FAKE_GARBAGE, FAKE_COOKIE, FAKE_FAULT };
 
 struct fake {
@@ -53,7 +55,6 @@ struct done {
 static int pending;
 static struct event_base *loop_base;
 
-static char tmpdir[64];
 
 /* A reply to the request in buf: a struct {answer: 42} or a fault. */
 static uint8_t *
@@ -425,21 +426,6 @@ test_sync_dgram(void **state)
 	rpc_result_free(res);
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/memdiag-test-rpc.XXXXXX");
-	return mkdtemp(tmpdir) == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	return rmdir(tmpdir);
-}
-
 int
 main(void)
 {
@@ -452,5 +438,5 @@ main(void)
 		cmocka_unit_test(test_sync_dgram),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
