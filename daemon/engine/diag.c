@@ -414,7 +414,6 @@ events_free(struct diag *d)
 		&d->sigterm, &d->sighup, &d->proxy_ev, &d->oom.ev };
 	size_t i;
 
-	diag_dump_free(d);
 	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (*evs[i] != NULL) {
 			event_free(*evs[i]);

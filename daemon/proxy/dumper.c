@@ -191,19 +191,28 @@ dumper_keep_target(const struct target *t, struct dump_result *r)
 	free(pids);
 }
 
+/* The replies still due are not waited for (a settings call goes with
+ * the rpc). */
+static void
+drop_calls(struct dumper *d)
+{
+	if (d->mi != NULL)
+		mi_async_cancel(d->mi);
+	d->mi = NULL;
+	if (d->rpc != NULL)
+		rpc_free(d->rpc);
+	d->rpc = NULL;
+	if (d->s != NULL)
+		settings_drop(d->s);
+}
+
 /* Everything it holds but res; no callback. */
 static void
 release(struct dumper *d)
 {
 	if (d->parser != NULL)
 		dump_result_free(dump_parser_finish(d->parser));
-	if (d->mi != NULL)
-		mi_async_cancel(d->mi);
-	if (d->rpc != NULL)
-		rpc_free(d->rpc);
-	/* a settings call dropped with the rpc above */
-	if (d->s != NULL && d->s->op.busy)
-		settings_drop(d->s);
+	drop_calls(d);
 	json_decref(d->mi_params);
 	logtail_free(d->lt);
 	event_free(d->tick);
@@ -305,15 +314,7 @@ dumper_stop(struct dumper *d)
 		return;
 	d->stop = true;
 	d->res->interrupted = true;
-	/* a reply still due is not waited for */
-	if (d->mi != NULL)
-		mi_async_cancel(d->mi);
-	d->mi = NULL;
-	if (d->rpc != NULL)
-		rpc_free(d->rpc);
-	d->rpc = NULL;
-	if (d->s != NULL && d->s->op.busy)
-		settings_drop(d->s);
+	drop_calls(d);
 	if (d->res->nnotes > 0) {
 		n = dumper_note(d);
 		if (n->path == DUMPER_NONE && n->problem == NULL)
